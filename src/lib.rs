@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod browser;
+pub mod core;
+mod js;
+
+pub use js::version;

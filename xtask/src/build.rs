@@ -1,0 +1,95 @@
+//! Building the wasm package and running the demo server.
+//!
+//! We call `cargo build` + `wasm-bindgen --target web` + `wasm-opt -Oz` directly
+//! instead of `wasm-pack build`: each step is visible, nothing is downloaded, and the
+//! npm `binaryen` wasm-opt is used for certain (wasm-pack takes any on PATH).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cmd::{command, root, run, Result};
+use crate::setup;
+
+const WASM: &str = "target/wasm32-unknown-unknown/release/token_warden.wasm";
+/// The output name of the generated glue: `pkg/token_warden.js` and `pkg/token_warden_bg.wasm`.
+pub const OUT_NAME: &str = "token_warden";
+
+/// Builds the release package into `pkg/` and prints its size; returns the pkg dir.
+pub fn package() -> Result<PathBuf> {
+    let pkg = root().join("pkg");
+    run(command("cargo").args([
+        "build",
+        "--lib",
+        "--release",
+        "--package",
+        "token-warden",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    run(command("wasm-bindgen")
+        .args(["--target", "web", "--out-name", OUT_NAME, "--out-dir"])
+        .arg(&pkg)
+        .arg(root().join(WASM)))?;
+    let wasm = pkg.join(format!("{OUT_NAME}_bg.wasm"));
+    let wasm_opt = root().join("node_modules/.bin/wasm-opt");
+    if wasm_opt.exists() {
+        run(command(&wasm_opt.to_string_lossy())
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm))?;
+    } else {
+        eprintln!("build: npm binaryen is not installed; the wasm is not optimized");
+    }
+    print_size(&wasm, &pkg.join(format!("{OUT_NAME}.js")))?;
+    Ok(pkg)
+}
+
+fn print_size(wasm: &Path, js: &Path) -> Result {
+    let mut total = (0, 0);
+    for file in [wasm, js] {
+        let bytes =
+            std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let gz = gzip_len(&bytes)?;
+        eprintln!(
+            "size: {:<24} {:>8} B raw {:>8} B gzip -9",
+            file.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            bytes.len(),
+            gz
+        );
+        total = (total.0 + bytes.len(), total.1 + gz);
+    }
+    eprintln!(
+        "size: {:<24} {:>8} B raw {:>8} B gzip -9",
+        "wasm + glue", total.0, total.1
+    );
+    Ok(())
+}
+
+/// The gzip -9 size of `bytes`.
+pub fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).map_err(|e| e.to_string())?;
+    enc.finish().map(|v| v.len()).map_err(|e| e.to_string())
+}
+
+/// Builds the reference server (debug profile: compiles fast, serves a demo fine).
+pub fn server_binary() -> Result<PathBuf> {
+    run(command("cargo").args(["build", "--package", "token-warden-server"]))?;
+    Ok(root().join("target/debug/token-warden-server"))
+}
+
+/// `cargo xtask demo [--addr HOST:PORT]`: setup, build, serve until Ctrl-C.
+pub fn demo(args: &[String]) -> Result {
+    setup::run(setup::Needs::build())?;
+    package()?;
+    let server = server_binary()?;
+    eprintln!("demo: open http://127.0.0.1:8080/ (or the address below); Ctrl-C stops it");
+    run(command(&server.to_string_lossy()).args(args))
+}
