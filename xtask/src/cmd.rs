@@ -21,7 +21,13 @@ pub fn command(program: &str) -> Command {
     cmd.current_dir(root());
     let bin = root().join("node_modules/.bin");
     let path = std::env::var_os("PATH").unwrap_or_default();
+    // `cargo install` puts tools here; a shell that never sourced rustup's env lacks it.
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|home| home.join("bin"));
     let mut parts = vec![bin];
+    parts.extend(cargo_bin);
     parts.extend(std::env::split_paths(&path));
     if let Ok(joined) = std::env::join_paths(parts) {
         cmd.env("PATH", joined);
