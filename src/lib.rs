@@ -5,4 +5,4 @@ pub mod browser;
 pub mod core;
 mod js;
 
-pub use js::version;
+pub use js::{is_token_warden_error, version, TokenManager};

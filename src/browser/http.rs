@@ -1,0 +1,196 @@
+//! The requests token-warden sends itself (refresh, sign-in, logout), each with a
+//! timeout, and the reading of their answers into core results.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, Response};
+
+use super::clock;
+use super::primitives::Primitives;
+use super::timer::clamp_delay_ms;
+use crate::core::{
+    parse_error_response, parse_http_date, parse_token_response, Error, ExpiryPolicy,
+    RefreshFailure, TokenGrant,
+};
+
+/// An in-flight request's abort switch: dropping the guard aborts the request
+/// (reqwest's wasm `AbortGuard`), so a dropped future never leaves a request running.
+#[must_use = "dropping the guard aborts the request"]
+pub struct AbortGuard {
+    controller: Option<AbortController>,
+    timed_out: Rc<Cell<bool>>,
+    _timeout: Option<Timeout>,
+}
+
+impl AbortGuard {
+    /// A controller that aborts by itself after `timeout_ms`.
+    pub fn with_timeout(timeout_ms: u64) -> Self {
+        let controller = AbortController::new().ok();
+        let timed_out = Rc::new(Cell::new(false));
+        let timeout = controller.clone().map(|c| {
+            let flag = timed_out.clone();
+            Timeout::new(clamp_delay_ms(timeout_ms), move || {
+                flag.set(true);
+                c.abort();
+            })
+        });
+        Self {
+            controller,
+            timed_out,
+            _timeout: timeout,
+        }
+    }
+
+    /// The signal to put in the request's init.
+    pub fn signal(&self) -> Option<web_sys::AbortSignal> {
+        self.controller.as_ref().map(AbortController::signal)
+    }
+
+    /// The controller, so an owner can abort the request from elsewhere (dispose, logout).
+    pub fn controller(&self) -> Option<AbortController> {
+        self.controller.clone()
+    }
+
+    /// Whether our own timer aborted the request.
+    pub fn timed_out(&self) -> bool {
+        self.timed_out.get()
+    }
+
+    /// Forgets the controller so dropping the guard no longer aborts (the body was read).
+    pub fn disarm(mut self) {
+        self.controller = None;
+    }
+}
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        if let Some(controller) = self.controller.take() {
+            controller.abort();
+        }
+    }
+}
+
+/// Where and how token-warden talks to the auth server.
+pub struct AuthRequest<'a> {
+    /// Absolute URL of the endpoint.
+    pub url: &'a str,
+    /// The custom anti-CSRF header, sent on every cookie-authenticated call.
+    pub csrf: Option<&'a (String, String)>,
+    /// Extra headers (a bearer token for logout).
+    pub authorization: Option<&'a str>,
+    /// The app's own `RequestInit` (sign-in); ours override method/credentials.
+    pub app_init: Option<&'a JsValue>,
+}
+
+/// Sends a POST with `credentials: 'include'` and the CSRF header; returns the
+/// response and the local time its head arrived. The guard must live until the
+/// body is read (the timeout covers the body too).
+pub async fn post(
+    prims: &Primitives,
+    req: &AuthRequest<'_>,
+    guard: AbortGuard,
+) -> Result<(Response, u64, AbortGuard), Error> {
+    let init = Object::new();
+    if let Some(app) = req.app_init.filter(|v| v.is_object()) {
+        // A shallow copy: the app keeps its object, we set what we must.
+        let _ = Object::assign(&init, app.unchecked_ref());
+    }
+    // Whatever the app passed (object, array, Headers) is normalized by the constructor.
+    let app_headers = req
+        .app_init
+        .and_then(|v| Reflect::get(v, &"headers".into()).ok())
+        .unwrap_or(JsValue::UNDEFINED);
+    let headers: Headers = prims
+        .headers(&app_headers)
+        .map_err(|_| Error::InvalidOptions {
+            field: "init.headers".into(),
+            reason: "the headers could not be read".into(),
+        })?;
+    if !has_method(&init) {
+        set(&init, "method", &"POST".into());
+    }
+    set(&init, "credentials", &"include".into());
+    set(&init, "cache", &"no-store".into());
+    // A redirect from an auth endpoint is never followed: it would carry the cookie along.
+    set(&init, "redirect", &"manual".into());
+    if headers.get("accept").ok().flatten().is_none() {
+        let _ = headers.set("Accept", "application/json");
+    }
+    if let Some((name, value)) = req.csrf {
+        let _ = headers.set(name, value);
+    }
+    if let Some(auth) = req.authorization {
+        let _ = headers.set("Authorization", auth);
+    }
+    set(&init, "headers", &headers);
+    if let Some(signal) = guard.signal() {
+        set(&init, "signal", &signal);
+    }
+    let request = prims
+        .request(&JsValue::from_str(req.url), &init)
+        .map_err(|_| Error::InvalidOptions {
+            field: "url".into(),
+            reason: "the request could not be built".into(),
+        })?;
+    match JsFuture::from(prims.fetch(&request)).await {
+        Ok(response) => {
+            let received_at = clock::now_ms();
+            Ok((response.unchecked_into(), received_at, guard))
+        }
+        Err(_) if guard.timed_out() => Err(Error::Timeout),
+        Err(_) => Err(Error::Network),
+    }
+}
+
+/// Reads a token endpoint's answer: RFC 6749 §5.1 on 2xx, §5.2 (or plain HTTP) otherwise.
+pub async fn read_token_response(
+    response: Response,
+    received_at_ms: u64,
+    guard: AbortGuard,
+    policy: &ExpiryPolicy,
+) -> Result<TokenGrant, RefreshFailure> {
+    let status = response.status();
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let body = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    let timed_out = guard.timed_out();
+    guard.disarm();
+    if (200..300).contains(&status) {
+        let body = match body {
+            Some(body) => body,
+            None if timed_out => return Err(Error::Timeout.into()),
+            None => return Err(Error::Network.into()),
+        };
+        let server_date = header("date").and_then(|d| parse_http_date(&d));
+        parse_token_response(&body, received_at_ms, server_date, policy)
+            .map_err(RefreshFailure::from)
+    } else if status == 0 || response.type_() == web_sys::ResponseType::Opaqueredirect {
+        Err(Error::HttpStatus { status: 302 }.into())
+    } else {
+        Err(parse_error_response(
+            status,
+            body.as_deref().unwrap_or(""),
+            header("retry-after").as_deref(),
+            clock::now_ms(),
+        ))
+    }
+}
+
+fn has_method(init: &Object) -> bool {
+    Reflect::get(init, &"method".into()).is_ok_and(|m| m.is_string())
+}
+
+/// `Reflect.set` that cannot fail on a plain object we own.
+pub fn set(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}

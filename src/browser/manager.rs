@@ -1,0 +1,570 @@
+//! The token manager's browser half: performs the core's effects (refresh requests,
+//! the one timer, events, waking callers) and feeds results back as inputs.
+//!
+//! Shared state is `Rc<Inner>` with short `RefCell` borrows; no borrow is held across
+//! an `.await`, and JS handlers run only when no borrow is held.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Object};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{AbortController, Request, Response};
+use zeroize::Zeroizing;
+
+use super::clock::{now_ms, rand01};
+use super::http::{self, set, AbortGuard, AuthRequest};
+use super::js_error::to_js;
+use super::listener::Listener;
+use super::primitives::Primitives;
+use super::timer::clamp_delay_ms;
+use super::waiters::Waiters;
+use crate::core::{Config, Effect, Error, Event, Input, Phase, Session, TokenGrant, MAX_WAIT_MS};
+
+/// Everything the manager needs, already validated by the JS facade.
+#[derive(Debug, Clone)]
+pub struct ManagerOptions {
+    /// Absolute URL of the refresh endpoint.
+    pub refresh_url: String,
+    /// Absolute URL of the logout endpoint, if the server has one.
+    pub logout_url: Option<String>,
+    /// Serialized origins (`https://api.example.com`) that receive the bearer token.
+    pub allowed_origins: Vec<String>,
+    /// The anti-CSRF header sent with refresh, sign-in and logout.
+    pub csrf_header: Option<(String, String)>,
+    /// Timeout of our own requests, and of waiting for a token.
+    pub request_timeout_ms: u64,
+    /// Whether `accessToken()` may hand the raw token to JavaScript.
+    pub expose_access_token: bool,
+    /// The core's settings (lead time, retry, expiry policy, refresh ceiling).
+    pub session: Config,
+}
+
+/// The names of the events an app can subscribe to.
+pub const EVENT_NAMES: [&str; 5] = [
+    "state",
+    "refreshed",
+    "refresh-error",
+    "session-ended",
+    "warning",
+];
+
+struct Handler {
+    id: u64,
+    event: &'static str,
+    function: Function,
+}
+
+/// One token manager. Cloning shares it.
+#[derive(Clone)]
+pub struct Manager {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    opts: ManagerOptions,
+    prims: Primitives,
+    session: RefCell<Session>,
+    waiters: Rc<Waiters>,
+    timer: RefCell<Option<Timeout>>,
+    refresh_abort: RefCell<Option<AbortController>>,
+    last_error: RefCell<Option<Error>>,
+    handlers: RefCell<Vec<Handler>>,
+    next_handler: Cell<u64>,
+    wake_listeners: RefCell<Vec<Listener>>,
+}
+
+impl Manager {
+    /// Creates a manager; captures `fetch`/`Request`/`Headers`/`URL` now.
+    pub fn new(opts: ManagerOptions) -> Result<Self, Error> {
+        let prims = Primitives::capture()?;
+        let session = Session::try_new(opts.session.clone())?;
+        let inner = Rc::new(Inner {
+            opts,
+            prims,
+            session: RefCell::new(session),
+            waiters: Rc::default(),
+            timer: RefCell::new(None),
+            refresh_abort: RefCell::new(None),
+            last_error: RefCell::new(None),
+            handlers: RefCell::new(Vec::new()),
+            next_handler: Cell::new(0),
+            wake_listeners: RefCell::new(Vec::new()),
+        });
+        inner.listen_for_wake();
+        Ok(Self { inner })
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.inner.session.borrow().phase()
+    }
+
+    /// When the current token expires, in local ms since the epoch.
+    pub fn expires_at_ms(&self) -> Option<u64> {
+        self.inner.session.borrow().expires_at_ms()
+    }
+
+    /// The unverified JWT payload as JSON text (display only), if the token is a JWT.
+    pub fn claims_json(&self) -> Option<String> {
+        let session = self.inner.session.borrow();
+        session.claims().map(|c| c.payload_json.clone())
+    }
+
+    /// Restores the session through the refresh cookie. No session is `signed-out`.
+    pub async fn start(&self) -> Result<Phase, Error> {
+        let inner = &self.inner;
+        inner.ensure_alive()?;
+        if !matches!(inner.phase(), Phase::Initial | Phase::SignedOut) {
+            return Ok(inner.phase());
+        }
+        let wait = inner
+            .waiters
+            .wait(Some(inner.retry_window_ms()), Error::Timeout);
+        inner.feed(Input::Start);
+        if inner.phase() == Phase::Restoring {
+            match wait.await {
+                Ok(()) => {}
+                // No cookie, or a rejected one: simply not signed in.
+                Err(Error::InvalidGrant { .. } | Error::OAuth { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(inner.phase())
+    }
+
+    /// Posts the app's login request and takes the token response it answers.
+    pub async fn sign_in(&self, url: &str, init: &JsValue) -> Result<Phase, Error> {
+        let inner = &self.inner;
+        inner.ensure_alive()?;
+        let url = inner.absolute(url, "url")?;
+        let request = AuthRequest {
+            url: &url,
+            csrf: inner.opts.csrf_header.as_ref(),
+            authorization: None,
+            app_init: Some(init),
+        };
+        let guard = AbortGuard::with_timeout(inner.opts.request_timeout_ms);
+        let (response, at, guard) = http::post(&inner.prims, &request, guard).await?;
+        let grant = http::read_token_response(response, at, guard, &inner.opts.session.expiry)
+            .await
+            .map_err(|f| f.error)?;
+        inner.ensure_alive()?;
+        inner.accept_grant(grant);
+        Ok(inner.phase())
+    }
+
+    /// Takes a token response the app obtained itself (JSON text).
+    pub fn accept_token_response(&self, body: &str) -> Result<Phase, Error> {
+        let inner = &self.inner;
+        inner.ensure_alive()?;
+        let grant =
+            crate::core::parse_token_response(body, now_ms(), None, &inner.opts.session.expiry)?;
+        inner.accept_grant(grant);
+        Ok(inner.phase())
+    }
+
+    /// Refreshes now (joining a refresh already running); resolves when a new token is in.
+    pub async fn refresh(&self) -> Result<(), Error> {
+        let inner = &self.inner;
+        inner.ensure_alive()?;
+        if !matches!(inner.phase(), Phase::SignedIn | Phase::Restoring) {
+            return Err(Error::NotSignedIn);
+        }
+        let before = inner.session.borrow().generation();
+        let wait = inner
+            .waiters
+            .wait(Some(inner.retry_window_ms()), Error::Timeout);
+        inner.feed(Input::ForceRefresh);
+        wait.await?;
+        if inner.session.borrow().generation() > before {
+            Ok(())
+        } else {
+            Err(inner
+                .last_error
+                .borrow()
+                .clone()
+                .unwrap_or(Error::TokenExpired))
+        }
+    }
+
+    /// Ends the session: tells the server (if it has a logout URL), clears memory whatever it says.
+    pub async fn logout(&self) -> Result<(), Error> {
+        let inner = &self.inner;
+        inner.ensure_alive()?;
+        inner.cancel_refresh();
+        if let Some(url) = inner.opts.logout_url.clone() {
+            // The bearer lets the server deny-list the access token until it expires.
+            let authorization = inner
+                .allows(&url)
+                .then(|| inner.bearer_header_now())
+                .flatten();
+            let request = AuthRequest {
+                url: &url,
+                csrf: inner.opts.csrf_header.as_ref(),
+                authorization: authorization.as_deref().map(String::as_str),
+                app_init: None,
+            };
+            let guard = AbortGuard::with_timeout(inner.opts.request_timeout_ms);
+            let outcome = http::post(&inner.prims, &request, guard).await;
+            let problem = match outcome {
+                Ok((response, _, _)) if response.ok() => None,
+                Ok((response, _, _)) => Some(format!(
+                    "the logout endpoint answered {}",
+                    response.status()
+                )),
+                Err(e) => Some(format!("the logout request failed: {e}")),
+            };
+            if let Some(message) = problem {
+                inner.emit(&Event::Warning {
+                    code: "logout_failed",
+                    message: format!("{message}; the session was cleared locally anyway"),
+                });
+            }
+        }
+        inner.feed(Input::SignedOut);
+        Ok(())
+    }
+
+    /// The raw token, only when the app opted in with `exposeAccessToken`.
+    pub async fn access_token(&self) -> Result<String, Error> {
+        let inner = &self.inner;
+        inner.ensure_alive()?;
+        if !inner.opts.expose_access_token {
+            return Err(Error::TokenNotExposed);
+        }
+        match inner.bearer_token().await? {
+            Some((token, _)) => Ok(token.to_string()),
+            None => Err(Error::NotSignedIn),
+        }
+    }
+
+    /// `window.fetch` with the bearer header for allowed origins, and one
+    /// refresh-and-retry on a 401. Network errors reject exactly as `fetch` does.
+    pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<Response, JsValue> {
+        let inner = &self.inner;
+        inner.ensure_alive().map_err(|e| to_js(&e))?;
+        let request = inner.prims.request(input, init)?;
+        let caller_set_auth = request.headers().has("authorization").unwrap_or(true);
+        if caller_set_auth || !inner.allows(&request.url()) {
+            return inner.send(&request).await;
+        }
+        let Some((token, generation)) = inner.bearer_token().await.map_err(|e| to_js(&e))? else {
+            return inner.send(&request).await;
+        };
+        // Clone before the first send: a body can be read only once. A stream cannot be
+        // replayed, so such a request is never retried.
+        let spare = if has_stream_body(init) {
+            None
+        } else {
+            request.clone().ok()
+        };
+        attach_bearer(&request, &token)?;
+        drop(token);
+        let response = inner.send(&request).await?;
+        let Some(spare) = spare.filter(|_| response.status() == 401) else {
+            return Ok(response);
+        };
+        // 401: one refresh, one retry, never more. A 403 never gets here.
+        inner.feed(Input::Unauthorized { generation });
+        match inner.bearer_token().await {
+            Ok(Some((token, newer))) if newer != generation => {
+                attach_bearer(&spare, &token)?;
+                drop(token);
+                inner.send(&spare).await
+            }
+            _ => Ok(response),
+        }
+    }
+
+    /// Subscribes `handler` to `event`; returns the id to unsubscribe with.
+    pub fn on(&self, event: &str, handler: Function) -> Result<u64, Error> {
+        let Some(event) = EVENT_NAMES.iter().copied().find(|n| *n == event) else {
+            return Err(Error::InvalidOptions {
+                field: "event".into(),
+                reason: format!("unknown event; expected one of {}", EVENT_NAMES.join(", ")),
+            });
+        };
+        let id = self.inner.next_handler.get().wrapping_add(1);
+        self.inner.next_handler.set(id);
+        self.inner.handlers.borrow_mut().push(Handler {
+            id,
+            event,
+            function: handler,
+        });
+        Ok(id)
+    }
+
+    /// Removes a subscription; unknown ids are ignored (unsubscribing twice is harmless).
+    pub fn off(&self, id: u64) {
+        self.inner.handlers.borrow_mut().retain(|h| h.id != id);
+    }
+
+    /// Cancels timers, listeners and in-flight requests; clears the token.
+    pub fn dispose(&self) {
+        let inner = &self.inner;
+        if inner.phase() == Phase::Disposed {
+            return;
+        }
+        inner.cancel_refresh();
+        inner.wake_listeners.borrow_mut().clear();
+        inner.feed(Input::Dispose);
+        inner.timer.borrow_mut().take();
+        inner.handlers.borrow_mut().clear();
+    }
+}
+
+impl Inner {
+    fn phase(&self) -> Phase {
+        self.session.borrow().phase()
+    }
+
+    fn ensure_alive(&self) -> Result<(), Error> {
+        if self.phase() == Phase::Disposed {
+            Err(Error::Disposed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Steps the core and performs what it asks; the borrow ends before any effect runs.
+    fn feed(self: &Rc<Self>, input: Input) {
+        let effects = self.session.borrow_mut().step(input, now_ms(), rand01());
+        for effect in effects {
+            self.perform(effect);
+        }
+    }
+
+    fn perform(self: &Rc<Self>, effect: Effect) {
+        match effect {
+            Effect::SendRefresh => self.send_refresh(),
+            Effect::ArmTimer { at_ms } => {
+                let weak = Rc::downgrade(self);
+                let delay = clamp_delay_ms(at_ms.saturating_sub(now_ms()));
+                // Replacing the handle clears the previous timer.
+                *self.timer.borrow_mut() = Some(Timeout::new(delay, move || {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.feed(Input::TimerFired);
+                    }
+                }));
+            }
+            Effect::CancelTimer => {
+                self.timer.borrow_mut().take();
+            }
+            Effect::Emit(event) => self.emit(&event),
+            Effect::ReleaseWaiters => self.waiters.release_all(),
+            Effect::FailWaiters(err) => self.waiters.fail_all(&err),
+        }
+    }
+
+    fn send_refresh(self: &Rc<Self>) {
+        let inner = self.clone();
+        spawn_local(async move {
+            let result = inner.refresh_request().await;
+            // Every SendRefresh gets exactly one answer, even an aborted one: the core
+            // knows which answers are stale (after a logout or an accepted grant).
+            inner.refresh_abort.borrow_mut().take();
+            let input = match result {
+                Ok(grant) => Input::Granted(grant),
+                Err(failure) => {
+                    *inner.last_error.borrow_mut() = Some(failure.error.clone());
+                    Input::RefreshFailed(failure)
+                }
+            };
+            inner.feed(input);
+        });
+    }
+
+    async fn refresh_request(&self) -> Result<TokenGrant, crate::core::RefreshFailure> {
+        let request = AuthRequest {
+            url: &self.opts.refresh_url,
+            csrf: self.opts.csrf_header.as_ref(),
+            authorization: None,
+            app_init: None,
+        };
+        let guard = AbortGuard::with_timeout(self.opts.request_timeout_ms);
+        *self.refresh_abort.borrow_mut() = guard.controller();
+        let (response, at, guard) = http::post(&self.prims, &request, guard).await?;
+        http::read_token_response(response, at, guard, &self.opts.session.expiry).await
+    }
+
+    fn cancel_refresh(&self) {
+        if let Some(controller) = self.refresh_abort.borrow_mut().take() {
+            controller.abort();
+        }
+    }
+
+    fn accept_grant(self: &Rc<Self>, grant: TokenGrant) {
+        // A refresh still running started before this grant; its answer is stale.
+        self.cancel_refresh();
+        self.feed(Input::Accepted(grant));
+    }
+
+    /// A usable token for a request, waiting for a refresh up to the request timeout.
+    /// `None` when nobody is signed in (the request then goes out without a bearer).
+    async fn bearer_token(self: &Rc<Self>) -> Result<Option<(Zeroizing<String>, u64)>, Error> {
+        let deadline = now_ms().saturating_add(self.opts.request_timeout_ms);
+        loop {
+            self.feed(Input::TokenWanted);
+            let wait = {
+                let session = self.session.borrow();
+                let now = now_ms();
+                if let Some((token, generation)) = session.usable_token(now) {
+                    return Ok(Some((
+                        Zeroizing::new(token.secret().to_owned()),
+                        generation,
+                    )));
+                }
+                match session.phase() {
+                    Phase::Initial | Phase::SignedOut => return Ok(None),
+                    Phase::Disposed => return Err(Error::Disposed),
+                    Phase::Restoring | Phase::SignedIn => {}
+                }
+                let remaining = deadline.saturating_sub(now);
+                if !session.needs_wait(now) || remaining == 0 {
+                    return Err(session
+                        .token_unavailable_reason(now)
+                        .unwrap_or(Error::TokenExpired));
+                }
+                self.waiters.wait(Some(remaining), Error::TokenExpired)
+            };
+            wait.await?;
+        }
+    }
+
+    fn bearer_header_now(&self) -> Option<Zeroizing<String>> {
+        let session = self.session.borrow();
+        let (token, _) = session.usable_token(now_ms())?;
+        Some(Zeroizing::new(format!("Bearer {}", token.secret())))
+    }
+
+    async fn send(&self, request: &Request) -> Result<Response, JsValue> {
+        JsFuture::from(self.prims.fetch(request))
+            .await
+            .map(JsCast::unchecked_into)
+    }
+
+    /// Exact origin match: scheme, host and port. Look-alikes and userinfo tricks fail
+    /// because the URL parser, not a string prefix, decides the origin.
+    fn allows(&self, url: &str) -> bool {
+        self.prims
+            .origin_of(url)
+            .is_some_and(|origin| self.opts.allowed_origins.contains(&origin))
+    }
+
+    fn absolute(&self, url: &str, field: &str) -> Result<String, Error> {
+        self.prims
+            .absolute_url(url)
+            .ok_or_else(|| Error::InvalidOptions {
+                field: field.into(),
+                reason: "not a valid URL".into(),
+            })
+    }
+
+    /// How long a refresh cycle can take at most: every attempt timing out after its
+    /// longest backoff. Waiting longer than this means something is stuck.
+    fn retry_window_ms(&self) -> u64 {
+        let retry = &self.opts.session.retry;
+        let per_attempt = self
+            .opts
+            .request_timeout_ms
+            .saturating_add(retry.max_delay_ms);
+        per_attempt
+            .saturating_mul(u64::from(retry.max_attempts).saturating_add(1))
+            .min(MAX_WAIT_MS)
+    }
+
+    fn emit(&self, event: &Event) {
+        let (name, payload) = event_payload(event);
+        // Copy the list: a handler may unsubscribe (or subscribe) while we call it.
+        let targets: Vec<Function> = self
+            .handlers
+            .borrow()
+            .iter()
+            .filter(|h| h.event == name)
+            .map(|h| h.function.clone())
+            .collect();
+        for function in targets {
+            // A throwing handler must not break the manager or the other handlers.
+            let _ = function.call1(&JsValue::UNDEFINED, &payload);
+        }
+    }
+
+    fn listen_for_wake(self: &Rc<Self>) {
+        let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+        let mut listeners = Vec::new();
+        for event in ["focus", "online", "pageshow"] {
+            let weak = Rc::downgrade(self);
+            listeners.extend(Listener::new(&global, event, move |_| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.feed(Input::Wake);
+                }
+            }));
+        }
+        let document = js_sys::Reflect::get(&js_sys::global(), &"document".into())
+            .ok()
+            .and_then(|d| d.dyn_into::<web_sys::Document>().ok());
+        if let Some(document) = document {
+            for event in ["visibilitychange", "resume"] {
+                let weak = Rc::downgrade(self);
+                let doc = document.clone();
+                listeners.extend(Listener::new(&document, event, move |_| {
+                    let visible = doc.visibility_state() == web_sys::VisibilityState::Visible;
+                    if let Some(inner) = weak.upgrade().filter(|_| visible) {
+                        inner.feed(Input::Wake);
+                    }
+                }));
+            }
+        }
+        *self.wake_listeners.borrow_mut() = listeners;
+    }
+}
+
+/// The event's name and its JS payload. Payloads never carry token bytes.
+fn event_payload(event: &Event) -> (&'static str, JsValue) {
+    let object = Object::new();
+    let name = match event {
+        Event::State(phase) => return ("state", JsValue::from_str(phase.as_str())),
+        Event::Refreshed { expires_at_ms } => {
+            set(
+                &object,
+                "expiresAt",
+                &JsValue::from_f64(*expires_at_ms as f64),
+            );
+            "refreshed"
+        }
+        Event::RefreshError {
+            code,
+            attempt,
+            retry_at_ms,
+        } => {
+            set(&object, "code", &JsValue::from_str(code));
+            set(&object, "attempt", &JsValue::from(*attempt));
+            let retry_at = retry_at_ms.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64));
+            set(&object, "retryAt", &retry_at);
+            "refresh-error"
+        }
+        Event::SessionEnded { reason } => {
+            set(&object, "reason", &JsValue::from_str(reason.as_str()));
+            "session-ended"
+        }
+        Event::Warning { code, message } => {
+            set(&object, "code", &JsValue::from_str(code));
+            set(&object, "message", &JsValue::from_str(message));
+            "warning"
+        }
+    };
+    (name, object.into())
+}
+
+fn attach_bearer(request: &Request, token: &str) -> Result<(), JsValue> {
+    let value = Zeroizing::new(format!("Bearer {token}"));
+    request.headers().set("Authorization", &value)
+}
+
+fn has_stream_body(init: &JsValue) -> bool {
+    let body = js_sys::Reflect::get(init, &"body".into()).unwrap_or(JsValue::UNDEFINED);
+    body.is_instance_of::<web_sys::ReadableStream>()
+}

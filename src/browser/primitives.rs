@@ -1,0 +1,106 @@
+//! `fetch`, `Request`, `Headers` and `URL`, captured once when a manager is created.
+//!
+//! A script that later replaces `window.fetch` (or patches `Headers.prototype.set`'s
+//! caller) does not see the requests we send with a bearer token. This is best effort:
+//! a script that ran *before* us could have replaced them already.
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Headers, Request};
+
+use crate::core::Error;
+
+/// The captured constructors and functions of the global scope.
+pub struct Primitives {
+    global: Object,
+    fetch: Function,
+    request: Function,
+    headers: Function,
+    url: Function,
+}
+
+impl Primitives {
+    /// Captures the primitives from `globalThis`; an environment without them is refused.
+    pub fn capture() -> Result<Self, Error> {
+        let global = js_sys::global();
+        let get = |name: &'static str| -> Result<Function, Error> {
+            Reflect::get(&global, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.dyn_into::<Function>().ok())
+                .ok_or_else(|| Error::InvalidOptions {
+                    field: name.into(),
+                    reason: format!("this environment has no global {name}"),
+                })
+        };
+        Ok(Self {
+            fetch: get("fetch")?,
+            request: get("Request")?,
+            headers: get("Headers")?,
+            url: get("URL")?,
+            global,
+        })
+    }
+
+    /// The captured `fetch(request)`; a synchronous throw becomes a rejected promise.
+    pub fn fetch(&self, request: &Request) -> Promise {
+        match self.fetch.call1(&self.global, request) {
+            Ok(promise) => promise.unchecked_into(),
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    /// `new Request(input, init)`, which also resolves a relative URL against the page.
+    pub fn request(&self, input: &JsValue, init: &JsValue) -> Result<Request, JsValue> {
+        Reflect::construct(&self.request, &Array::of2(input, init)).map(JsCast::unchecked_into)
+    }
+
+    /// `new Headers(init)`; `undefined` gives empty headers.
+    pub fn headers(&self, init: &JsValue) -> Result<Headers, JsValue> {
+        let args = if init.is_undefined() || init.is_null() {
+            Array::new()
+        } else {
+            Array::of1(init)
+        };
+        Reflect::construct(&self.headers, &args).map(JsCast::unchecked_into)
+    }
+
+    /// The serialized origin of an absolute or page-relative URL (`new URL(u, base).origin`).
+    pub fn origin_of(&self, url: &str) -> Option<String> {
+        let parsed = Reflect::construct(&self.url, &url_args(url)).ok()?;
+        Reflect::get(&parsed, &JsValue::from_str("origin"))
+            .ok()?
+            .as_string()
+    }
+
+    /// `new URL(url, page).href`: an absolute form of a page-relative URL.
+    pub fn absolute_url(&self, url: &str) -> Option<String> {
+        let parsed = Reflect::construct(&self.url, &url_args(url)).ok()?;
+        Reflect::get(&parsed, &JsValue::from_str("href"))
+            .ok()?
+            .as_string()
+    }
+}
+
+fn url_args(url: &str) -> Array {
+    match page_href() {
+        Some(base) => Array::of2(&JsValue::from_str(url), &JsValue::from_str(&base)),
+        None => Array::of1(&JsValue::from_str(url)),
+    }
+}
+
+/// `location.href` of the page or worker, if any.
+pub fn page_href() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
+    Reflect::get(&location, &JsValue::from_str("href"))
+        .ok()?
+        .as_string()
+}
+
+/// `location.origin` of the page or worker, if any.
+pub fn page_origin() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
+    Reflect::get(&location, &JsValue::from_str("origin"))
+        .ok()?
+        .as_string()
+        .filter(|o| o != "null")
+}

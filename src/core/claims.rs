@@ -1,0 +1,256 @@
+//! Unverified JWT claim decoding, used only to learn `exp`/`iat` and to show
+//! claims to the app. Nothing here checks a signature.
+
+use super::base64url::decode_base64url;
+use super::json::{self, Json};
+use super::Error;
+use core::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// Claims read from a JWT access token's payload, unverified.
+///
+/// The payload is part of the token, so it is wiped on drop like the token.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Claims {
+    /// `exp` in seconds since the epoch, if present.
+    pub exp: Option<f64>,
+    /// `iat` in seconds since the epoch, if present.
+    pub iat: Option<f64>,
+    /// The decoded payload JSON text, handed to JS as display-only claims.
+    pub payload_json: String,
+}
+
+/// Only the times: the payload may hold personal data that has no place in
+/// logs.
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a token is shaped like a compact JWS (exactly three segments).
+pub fn looks_like_jwt(token: &str) -> bool {
+    token.bytes().filter(|&b| b == b'.').count() == 2
+}
+
+/// Decodes the claims if the token looks like a JWT; opaque tokens give
+/// `Ok(None)`. A JWT-shaped token that fails to decode is an error rather
+/// than "opaque", because a broken JWT points at a server or proxy bug.
+pub fn decode_if_jwt(token: &str) -> Result<Option<Claims>, Error> {
+    if looks_like_jwt(token) {
+        dangerous::decode_unverified(token).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Decoding without verification lives here so every call site reads as
+/// what it is. The result must never drive an authorization decision.
+pub mod dangerous {
+    use super::*;
+
+    /// Decodes a JWT's header and payload without checking the signature.
+    pub fn decode_unverified(token: &str) -> Result<Claims, Error> {
+        let bad = |reason| Error::MalformedToken { reason };
+        let mut segments = token.split('.');
+        let (Some(header), Some(payload), Some(_signature), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(bad("token is not a JWT"));
+        };
+
+        let header_text = decode_segment(
+            header,
+            "JWT header is not base64url",
+            "JWT header is not UTF-8",
+        )?;
+        let header_json = json::parse(&header_text).map(Zeroizing::new);
+        if !matches!(header_json.as_deref(), Ok(Json::Object(_))) {
+            return Err(bad("JWT header is not a JSON object"));
+        }
+
+        let mut payload_json = decode_segment(
+            payload,
+            "JWT payload is not base64url",
+            "JWT payload is not UTF-8",
+        )?;
+        let parsed =
+            Zeroizing::new(json::parse(&payload_json).map_err(|_| bad("JWT payload is not JSON"))?);
+        if !parsed.is_object() {
+            return Err(bad("JWT payload is not a JSON object"));
+        }
+        let exp = numeric_claim(&parsed, "exp", "exp is not a number", "exp is not finite")?;
+        let iat = numeric_claim(&parsed, "iat", "iat is not a number", "iat is not finite")?;
+        Ok(Claims {
+            exp,
+            iat,
+            // Moved, not copied, so the only copy left is the zeroized one.
+            payload_json: core::mem::take(&mut *payload_json),
+        })
+    }
+
+    fn decode_segment(
+        segment: &str,
+        not_base64url: &'static str,
+        not_utf8: &'static str,
+    ) -> Result<Zeroizing<String>, Error> {
+        let bytes = decode_base64url(segment).ok_or(Error::MalformedToken {
+            reason: not_base64url,
+        })?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Zeroizing::new(text)),
+            Err(e) => {
+                e.into_bytes().zeroize();
+                Err(Error::MalformedToken { reason: not_utf8 })
+            }
+        }
+    }
+
+    fn numeric_claim(
+        payload: &Json,
+        name: &str,
+        not_number: &'static str,
+        not_finite: &'static str,
+    ) -> Result<Option<f64>, Error> {
+        match payload.get(name) {
+            None => Ok(None),
+            Some(Json::Number(n)) if n.is_finite() => Ok(Some(*n)),
+            Some(Json::Number(_)) => Err(Error::MalformedToken { reason: not_finite }),
+            Some(_) => Err(Error::MalformedToken { reason: not_number }),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    /// Builds an unsigned test JWT from raw header and payload text.
+    pub(crate) fn jwt(header: &str, payload: &str) -> String {
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        )
+    }
+
+    fn reason(token: &str) -> &'static str {
+        match decode_if_jwt(token) {
+            Err(Error::MalformedToken { reason }) => reason,
+            other => panic!("expected MalformedToken, got {other:?}"),
+        }
+    }
+
+    const HDR: &str = r#"{"alg":"RS256"}"#;
+
+    #[test]
+    fn opaque_tokens_are_not_jwts() {
+        for t in ["abc", "a.b", "a.b.c.d", "....", "opaque-token_123"] {
+            assert!(decode_if_jwt(t).unwrap().is_none(), "{t}");
+        }
+    }
+
+    #[test]
+    fn decodes_exp_and_iat() {
+        let t = jwt(HDR, r#"{"sub":"u1","exp":1700000000,"iat":1699996400.5}"#);
+        let c = decode_if_jwt(&t).unwrap().unwrap();
+        assert_eq!(c.exp, Some(1_700_000_000.0));
+        assert_eq!(c.iat, Some(1_699_996_400.5));
+        assert_eq!(
+            c.payload_json,
+            r#"{"sub":"u1","exp":1700000000,"iat":1699996400.5}"#
+        );
+        let c = decode_if_jwt(&jwt(HDR, "{}")).unwrap().unwrap();
+        assert_eq!((c.exp, c.iat), (None, None));
+    }
+
+    #[test]
+    fn padded_segments_and_empty_signature_are_tolerated() {
+        let payload = base64::engine::general_purpose::URL_SAFE.encode(r#"{"exp":10}"#);
+        assert!(payload.ends_with("=="));
+        let t = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(HDR));
+        assert_eq!(decode_if_jwt(&t).unwrap().unwrap().exp, Some(10.0));
+    }
+
+    #[test]
+    fn malformed_jwts() {
+        let p = URL_SAFE_NO_PAD.encode(r#"{"exp":1}"#);
+        let h = URL_SAFE_NO_PAD.encode(HDR);
+        assert_eq!(reason(&format!("a.{p}.sig")), "JWT header is not base64url");
+        let not_utf8_hdr = URL_SAFE_NO_PAD.encode([0xc3, 0x28]);
+        assert_eq!(
+            reason(&format!("{not_utf8_hdr}.{p}.sig")),
+            "JWT header is not UTF-8"
+        );
+        assert_eq!(
+            reason(&format!(".{p}.sig")),
+            "JWT header is not a JSON object"
+        );
+        assert_eq!(reason(&jwt("[1]", "{}")), "JWT header is not a JSON object");
+        assert_eq!(
+            reason(&jwt("nope", "{}")),
+            "JWT header is not a JSON object"
+        );
+        assert_eq!(
+            reason(&format!("{h}.a.sig")),
+            "JWT payload is not base64url"
+        );
+        assert_eq!(
+            reason(&format!("{h}.ab+c.sig")),
+            "JWT payload is not base64url"
+        );
+        assert_eq!(reason(&format!("{h}..sig")), "JWT payload is not JSON");
+        let not_utf8 = URL_SAFE_NO_PAD.encode([0xff, 0xfe, 0x7b]);
+        assert_eq!(
+            reason(&format!("{h}.{not_utf8}.sig")),
+            "JWT payload is not UTF-8"
+        );
+        assert_eq!(reason(&jwt(HDR, "not json")), "JWT payload is not JSON");
+        assert_eq!(
+            reason(&jwt(HDR, "[1,2]")),
+            "JWT payload is not a JSON object"
+        );
+        assert_eq!(reason(&jwt(HDR, "42")), "JWT payload is not a JSON object");
+    }
+
+    #[test]
+    fn non_numeric_times_are_rejected() {
+        for p in [
+            r#"{"exp":"1700000000"}"#,
+            r#"{"exp":null}"#,
+            r#"{"exp":true}"#,
+            r#"{"exp":{}}"#,
+        ] {
+            assert_eq!(reason(&jwt(HDR, p)), "exp is not a number", "{p}");
+        }
+        assert_eq!(reason(&jwt(HDR, r#"{"iat":"x"}"#)), "iat is not a number");
+        assert_eq!(reason(&jwt(HDR, r#"{"exp":1e400}"#)), "exp is not finite");
+    }
+
+    #[test]
+    fn dangerous_decode_refuses_non_jwts() {
+        assert!(matches!(
+            dangerous::decode_unverified("opaque"),
+            Err(Error::MalformedToken {
+                reason: "token is not a JWT"
+            })
+        ));
+    }
+
+    #[test]
+    fn debug_shows_only_times() {
+        let c = decode_if_jwt(&jwt(HDR, r#"{"email":"PRIVATE","exp":5}"#))
+            .unwrap()
+            .unwrap();
+        let d = format!("{c:?}");
+        assert!(d.contains("exp: Some(5.0)") && !d.contains("PRIVATE"));
+    }
+}

@@ -1,0 +1,187 @@
+//! The vocabulary between the session state machine and the browser layer:
+//! what happened (`Input`), what to do (`Effect`), what to tell the app
+//! (`Event`).
+
+use super::error_response::RefreshFailure;
+use super::token_response::TokenGrant;
+use super::Error;
+
+/// The session's lifecycle phase, mirrored to JS as a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Constructed; nothing attempted yet.
+    Initial,
+    /// Trying to restore a session from the refresh cookie.
+    Restoring,
+    /// A token was granted and the session is live.
+    SignedIn,
+    /// No session (never had one, logged out, or the grant was revoked).
+    SignedOut,
+    /// Torn down; every input is ignored.
+    Disposed,
+}
+
+impl Phase {
+    /// Stable name for JS.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Initial => "initial",
+            Phase::Restoring => "restoring",
+            Phase::SignedIn => "signed-in",
+            Phase::SignedOut => "signed-out",
+            Phase::Disposed => "disposed",
+        }
+    }
+}
+
+/// Why a signed-in session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The app logged out.
+    Logout,
+    /// The refresh token was rejected (or the server refused the client).
+    InvalidGrant,
+    /// Reserved for the browser layer; the core never ends a session merely
+    /// because a token expired — it starts a new refresh cycle instead.
+    Expired,
+    /// The instance was disposed while signed in.
+    Disposed,
+}
+
+impl EndReason {
+    /// Stable name for JS.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Logout => "logout",
+            EndReason::InvalidGrant => "invalid_grant",
+            EndReason::Expired => "expired",
+            EndReason::Disposed => "disposed",
+        }
+    }
+}
+
+/// Something the app may want to observe. Never carries token bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The phase changed (emitted exactly once per change).
+    State(Phase),
+    /// A new token is in place.
+    Refreshed {
+        /// When the new token expires (local ms).
+        expires_at_ms: u64,
+    },
+    /// A refresh attempt failed.
+    RefreshError {
+        /// [`Error::code`] of the failure.
+        code: &'static str,
+        /// 1-based attempt number within the current cycle.
+        attempt: u32,
+        /// When the next attempt is scheduled; `None` when giving up.
+        retry_at_ms: Option<u64>,
+    },
+    /// A signed-in session ended.
+    SessionEnded {
+        /// Why.
+        reason: EndReason,
+    },
+    /// Something is wrong but the session goes on (e.g. the server sent a
+    /// `refresh_token` in the body, or the refresh ceiling was hit).
+    Warning {
+        /// Stable warning code.
+        code: &'static str,
+        /// Human explanation.
+        message: String,
+    },
+}
+
+/// Everything the browser layer reports to [`super::Session::step`].
+#[derive(Debug)]
+pub enum Input {
+    /// Page load: try to restore the session via the refresh cookie.
+    Start,
+    /// The refresh request (the answer to a `SendRefresh`) succeeded.
+    Granted(TokenGrant),
+    /// A token the app obtained itself (sign-in, `acceptTokenResponse`). Unlike
+    /// [`Input::Granted`] it answers no `SendRefresh`: a refresh still in flight
+    /// started before it, so that refresh's late outcome is ignored.
+    Accepted(TokenGrant),
+    /// The refresh request failed (including `Error::Aborted` when the
+    /// browser aborted it: every `SendRefresh` gets exactly one outcome).
+    RefreshFailed(RefreshFailure),
+    /// The single refresh/retry timer fired.
+    TimerFired,
+    /// visibilitychange/focus/online/pageshow: timers may have been
+    /// throttled or the machine slept, so re-check the wall clock.
+    Wake,
+    /// A fetch or `accessToken()` wants a token now.
+    TokenWanted,
+    /// The app called `refresh()`.
+    ForceRefresh,
+    /// An allowed-origin request sent with token `generation` got a 401.
+    Unauthorized {
+        /// The generation returned by `usable_token` for that request.
+        generation: u64,
+    },
+    /// Logout finished; memory is cleared whatever the server said.
+    SignedOut,
+    /// Tear down for good.
+    Dispose,
+}
+
+/// Instructions for the browser layer, executed in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// POST the refresh endpoint, then feed back exactly one `Granted` or
+    /// `RefreshFailed` (also when the request is aborted).
+    SendRefresh,
+    /// (Re)arm THE timer at an absolute local time, replacing any previous
+    /// one. Use `clamp_timer_delay`; an early fire is handled by re-arming.
+    ArmTimer {
+        /// Absolute local ms.
+        at_ms: u64,
+    },
+    /// Cancel the timer.
+    CancelTimer,
+    /// Dispatch an event to the app.
+    Emit(Event),
+    /// Wake every caller waiting for a token; each re-queries
+    /// `usable_token`/`needs_wait`.
+    ReleaseWaiters,
+    /// Reject every caller waiting for a token with this error.
+    FailWaiters(Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_stable() {
+        let phases = [
+            Phase::Initial,
+            Phase::Restoring,
+            Phase::SignedIn,
+            Phase::SignedOut,
+            Phase::Disposed,
+        ];
+        let names: Vec<_> = phases.iter().map(|p| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "initial",
+                "restoring",
+                "signed-in",
+                "signed-out",
+                "disposed"
+            ]
+        );
+        let reasons = [
+            EndReason::Logout,
+            EndReason::InvalidGrant,
+            EndReason::Expired,
+            EndReason::Disposed,
+        ];
+        let names: Vec<_> = reasons.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names, ["logout", "invalid_grant", "expired", "disposed"]);
+    }
+}

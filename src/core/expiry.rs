@@ -1,0 +1,330 @@
+//! Turning `expires_in`, a JWT `exp` or a configured default into an absolute
+//! local expiry time.
+
+use super::claims::Claims;
+use super::json::Json;
+use super::{Error, DEFAULT_MAX_TOKEN_BYTES, MAX_LIFETIME_MS};
+
+/// How token responses are judged; part of the app's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryPolicy {
+    /// Lifetime assumed for opaque tokens without `expires_in`. `None` makes
+    /// such responses an error instead of a guess.
+    pub default_lifetime_ms: Option<u64>,
+    /// Largest acceptable access token, in bytes.
+    pub max_token_bytes: usize,
+}
+
+impl Default for ExpiryPolicy {
+    fn default() -> Self {
+        ExpiryPolicy {
+            default_lifetime_ms: None,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+        }
+    }
+}
+
+/// Where the expiry came from, reported to the app for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpirySource {
+    /// The response's `expires_in`.
+    ExpiresIn,
+    /// The JWT `exp` claim, corrected for clock skew.
+    JwtExp,
+    /// [`ExpiryPolicy::default_lifetime_ms`].
+    Default,
+}
+
+impl ExpirySource {
+    /// Stable name for JS.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpirySource::ExpiresIn => "expires_in",
+            ExpirySource::JwtExp => "jwt_exp",
+            ExpirySource::Default => "default",
+        }
+    }
+}
+
+/// An expiry in local-clock terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry {
+    /// Local wall-clock ms at which the token stops being usable.
+    pub expires_at_ms: u64,
+    /// How long the token lives from receipt, capped at [`MAX_LIFETIME_MS`].
+    pub lifetime_ms: u64,
+    /// Which input decided it.
+    pub source: ExpirySource,
+}
+
+/// Picks the expiry: `expires_in` beats JWT `exp` beats the default.
+pub fn resolve_expiry(
+    expires_in: Option<&Json>,
+    claims: Option<&Claims>,
+    received_at_ms: u64,
+    server_date_ms: Option<u64>,
+    policy: &ExpiryPolicy,
+) -> Result<Expiry, Error> {
+    if let Some(value) = expires_in {
+        return from_expires_in(value, received_at_ms);
+    }
+    if let Some(exp) = claims.and_then(|c| c.exp) {
+        let iat = claims.and_then(|c| c.iat);
+        return from_jwt_exp(exp, iat, received_at_ms, server_date_ms);
+    }
+    match policy.default_lifetime_ms {
+        Some(lifetime) if lifetime > 0 => {
+            let lifetime_ms = lifetime.min(MAX_LIFETIME_MS);
+            Ok(Expiry {
+                expires_at_ms: received_at_ms.saturating_add(lifetime_ms),
+                lifetime_ms,
+                source: ExpirySource::Default,
+            })
+        }
+        _ => Err(Error::UnknownExpiry),
+    }
+}
+
+/// RFC 6749 says `expires_in` is a number of seconds. Fractions are rounded
+/// down (never trust a token longer than stated), and values that would make
+/// the token live zero seconds or more than a year are refused.
+pub fn from_expires_in(value: &Json, received_at_ms: u64) -> Result<Expiry, Error> {
+    let bad = |reason| Err(Error::InvalidExpiresIn { reason });
+    let Json::Number(secs) = *value else {
+        return bad("expires_in is not a number");
+    };
+    if secs.is_nan() {
+        return bad("expires_in is not a number");
+    }
+    if secs < 0.0 {
+        return bad("expires_in is negative");
+    }
+    let secs = secs.floor();
+    if secs < 1.0 {
+        return bad("expires_in must be positive");
+    }
+    if secs > (MAX_LIFETIME_MS / 1_000) as f64 {
+        return bad("expires_in is absurdly large");
+    }
+    // In [1, 31_536_000] and integral, so the cast is exact.
+    let lifetime_ms = (secs as u64).saturating_mul(1_000);
+    Ok(Expiry {
+        expires_at_ms: received_at_ms.saturating_add(lifetime_ms),
+        lifetime_ms,
+        source: ExpirySource::ExpiresIn,
+    })
+}
+
+/// `exp` is in the server's clock; a user's laptop can be hours off. The
+/// server's "now" (its `Date` header, else a plausible `iat`) tells us the
+/// offset, so expiry is computed as a duration and then placed on the local
+/// clock.
+pub fn from_jwt_exp(
+    exp: f64,
+    iat: Option<f64>,
+    received_at_ms: u64,
+    server_date_ms: Option<u64>,
+) -> Result<Expiry, Error> {
+    let received = i128::from(received_at_ms);
+    let server_now = server_date_ms.map(i128::from).or_else(|| {
+        iat.filter(|&iat| iat_is_plausible(iat, exp))
+            .map(secs_to_ms)
+    });
+    let skew = server_now.map_or(0, |now| now.saturating_sub(received));
+    let local_expiry = secs_to_ms(exp).saturating_sub(skew);
+    if local_expiry <= received {
+        return Err(Error::InvalidExpiresIn {
+            reason: "token is already expired",
+        });
+    }
+    let lifetime = local_expiry
+        .saturating_sub(received)
+        .min(i128::from(MAX_LIFETIME_MS));
+    let lifetime_ms = u64::try_from(lifetime).unwrap_or(MAX_LIFETIME_MS);
+    Ok(Expiry {
+        expires_at_ms: received_at_ms.saturating_add(lifetime_ms),
+        lifetime_ms,
+        source: ExpirySource::JwtExp,
+    })
+}
+
+/// An `iat` is only a usable "server now" if it is a real timestamp that
+/// precedes `exp` by at most the maximum lifetime.
+fn iat_is_plausible(iat: f64, exp: f64) -> bool {
+    iat.is_finite() && iat >= 0.0 && iat <= exp && exp - iat <= (MAX_LIFETIME_MS / 1_000) as f64
+}
+
+/// Seconds (possibly fractional, possibly absurd) to ms, clamped to ±1e13 s
+/// (~300,000 years) so the cast and all later i128 arithmetic are exact.
+fn secs_to_ms(secs: f64) -> i128 {
+    const LIMIT: f64 = 1e13;
+    let clamped = if secs.is_nan() {
+        0.0
+    } else {
+        secs.clamp(-LIMIT, LIMIT)
+    };
+    (clamped * 1_000.0).floor() as i128
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(r: Result<Expiry, Error>) -> &'static str {
+        match r {
+            Err(Error::InvalidExpiresIn { reason }) => reason,
+            other => panic!("expected InvalidExpiresIn, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn expires_in_rules() {
+        let ok = from_expires_in(&Json::Number(3600.0), 1_000).unwrap();
+        assert_eq!(ok.expires_at_ms, 3_601_000);
+        assert_eq!(ok.lifetime_ms, 3_600_000);
+        assert_eq!(
+            from_expires_in(&Json::Number(3599.9), 0)
+                .unwrap()
+                .lifetime_ms,
+            3_599_000
+        );
+        assert_eq!(
+            from_expires_in(&Json::Number(31_536_000.0), 0)
+                .unwrap()
+                .lifetime_ms,
+            MAX_LIFETIME_MS
+        );
+        assert_eq!(
+            reason(from_expires_in(&Json::Number(-1.0), 0)),
+            "expires_in is negative"
+        );
+        assert_eq!(
+            reason(from_expires_in(&Json::Number(0.0), 0)),
+            "expires_in must be positive"
+        );
+        assert_eq!(
+            reason(from_expires_in(&Json::Number(-0.0), 0)),
+            "expires_in must be positive"
+        );
+        assert_eq!(
+            reason(from_expires_in(&Json::Number(0.5), 0)),
+            "expires_in must be positive"
+        );
+        assert_eq!(
+            reason(from_expires_in(&Json::Number(1e308), 0)),
+            "expires_in is absurdly large"
+        );
+        assert_eq!(
+            reason(from_expires_in(&Json::Number(f64::INFINITY), 0)),
+            "expires_in is absurdly large"
+        );
+        assert_eq!(
+            reason(from_expires_in(&Json::Number(31_536_001.0), 0)),
+            "expires_in is absurdly large"
+        );
+        assert_eq!(
+            reason(from_expires_in(&Json::Number(f64::NAN), 0)),
+            "expires_in is not a number"
+        );
+        for v in [
+            Json::String("3600".into()),
+            Json::Null,
+            Json::Bool(true),
+            Json::Array(vec![]),
+        ] {
+            assert_eq!(reason(from_expires_in(&v, 0)), "expires_in is not a number");
+        }
+        assert_eq!(
+            from_expires_in(&Json::Number(10.0), u64::MAX)
+                .unwrap()
+                .expires_at_ms,
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn jwt_exp_without_skew_information() {
+        let e = from_jwt_exp(2_000.0, None, 1_000_000, None).unwrap();
+        assert_eq!((e.expires_at_ms, e.lifetime_ms), (2_000_000, 1_000_000));
+        assert_eq!(e.source, ExpirySource::JwtExp);
+    }
+
+    #[test]
+    fn jwt_exp_corrected_by_server_date() {
+        // Local clock is 10 minutes fast: server says 1_000_000, we think 1_600_000.
+        let e = from_jwt_exp(1_900.0, None, 1_600_000, Some(1_000_000)).unwrap();
+        assert_eq!(e.lifetime_ms, 900_000);
+        assert_eq!(e.expires_at_ms, 2_500_000);
+        // Local clock slow by 10 minutes.
+        let e = from_jwt_exp(1_900.0, None, 400_000, Some(1_000_000)).unwrap();
+        assert_eq!((e.expires_at_ms, e.lifetime_ms), (1_300_000, 900_000));
+    }
+
+    #[test]
+    fn jwt_exp_corrected_by_iat_when_no_date() {
+        let e = from_jwt_exp(4_600.0, Some(1_000.0), 50_000_000, None).unwrap();
+        assert_eq!(e.lifetime_ms, 3_600_000);
+        assert_eq!(e.expires_at_ms, 53_600_000);
+        // The Date header wins over iat.
+        let e = from_jwt_exp(4_600.0, Some(1_000.0), 50_000_000, Some(4_000_000)).unwrap();
+        assert_eq!(e.lifetime_ms, 600_000);
+        // Implausible iat (after exp, negative) is ignored.
+        let e = from_jwt_exp(4_600.0, Some(9_000.0), 1_000_000, None).unwrap();
+        assert_eq!(e.lifetime_ms, 3_600_000);
+        let e = from_jwt_exp(4_600.0, Some(-5.0), 1_000_000, None).unwrap();
+        assert_eq!(e.lifetime_ms, 3_600_000);
+    }
+
+    #[test]
+    fn jwt_exp_in_the_past_or_absurd() {
+        assert_eq!(
+            reason(from_jwt_exp(999.0, None, 1_000_000, None)),
+            "token is already expired"
+        );
+        assert_eq!(
+            reason(from_jwt_exp(1_000.0, None, 1_000_000, None)),
+            "token is already expired"
+        );
+        assert_eq!(
+            reason(from_jwt_exp(-1e300, None, 0, None)),
+            "token is already expired"
+        );
+        assert_eq!(
+            reason(from_jwt_exp(1_000.0, None, 0, Some(u64::MAX))),
+            "token is already expired"
+        );
+        let e = from_jwt_exp(1e300, None, 0, None).unwrap();
+        assert_eq!(e.lifetime_ms, MAX_LIFETIME_MS);
+        let e = from_jwt_exp(1e12, Some(0.0), u64::MAX, Some(0)).unwrap();
+        assert_eq!(
+            (e.lifetime_ms, e.expires_at_ms),
+            (MAX_LIFETIME_MS, u64::MAX)
+        );
+    }
+
+    #[test]
+    fn default_lifetime() {
+        let policy = ExpiryPolicy {
+            default_lifetime_ms: Some(300_000),
+            ..Default::default()
+        };
+        let e = resolve_expiry(None, None, 10, None, &policy).unwrap();
+        assert_eq!(
+            (e.expires_at_ms, e.lifetime_ms, e.source),
+            (300_010, 300_000, ExpirySource::Default)
+        );
+        let zero = ExpiryPolicy {
+            default_lifetime_ms: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_expiry(None, None, 10, None, &zero),
+            Err(Error::UnknownExpiry)
+        );
+        assert_eq!(
+            resolve_expiry(None, None, 10, None, &ExpiryPolicy::default()),
+            Err(Error::UnknownExpiry)
+        );
+        assert_eq!(ExpirySource::Default.as_str(), "default");
+    }
+}

@@ -1,0 +1,820 @@
+//! State machine tests with a manual clock.
+
+use super::*;
+use crate::core::expiry::ExpirySource;
+use crate::core::retry::RetryPolicy;
+
+const T0: u64 = 1_700_000_000_000;
+const HOUR: u64 = 3_600_000;
+const LEAD: u64 = 60_000;
+
+fn grant_with(token: &str, now: u64, lifetime_ms: u64, dropped: bool) -> TokenGrant {
+    TokenGrant {
+        token: AccessToken::new(token.into()),
+        expires_at_ms: now + lifetime_ms,
+        lifetime_ms,
+        dropped_refresh_token: dropped,
+        expiry_source: ExpirySource::ExpiresIn,
+        claims: None,
+        scope: None,
+    }
+}
+
+fn failed(error: Error) -> Input {
+    Input::RefreshFailed(RefreshFailure::from(error))
+}
+
+fn sends(fx: &[Effect]) -> usize {
+    fx.iter().filter(|e| **e == Effect::SendRefresh).count()
+}
+
+fn states(fx: &[Effect]) -> Vec<Phase> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Emit(Event::State(p)) => Some(*p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn armed(fx: &[Effect]) -> Option<u64> {
+    fx.iter().rev().find_map(|e| match e {
+        Effect::ArmTimer { at_ms } => Some(*at_ms),
+        _ => None,
+    })
+}
+
+fn refresh_errors(fx: &[Effect]) -> Vec<(&'static str, u32, Option<u64>)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Emit(Event::RefreshError {
+                code,
+                attempt,
+                retry_at_ms,
+            }) => Some((*code, *attempt, *retry_at_ms)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A session plus a manual clock.
+struct H {
+    s: Session,
+    now: u64,
+    rand: f64,
+}
+
+impl H {
+    fn new() -> Self {
+        H::with(Config::default())
+    }
+
+    fn with(config: Config) -> Self {
+        H {
+            s: Session::new(config),
+            now: T0,
+            rand: 0.5,
+        }
+    }
+
+    fn step(&mut self, input: Input) -> Vec<Effect> {
+        self.s.step(input, self.now, self.rand)
+    }
+
+    fn grant(&mut self, token: &str, lifetime_ms: u64) -> Vec<Effect> {
+        let g = grant_with(token, self.now, lifetime_ms, false);
+        self.step(Input::Granted(g))
+    }
+
+    /// Initial → Start → Granted(one hour).
+    fn signed_in() -> Self {
+        let mut h = H::new();
+        h.step(Input::Start);
+        h.grant("tok-1", HOUR);
+        h
+    }
+
+    fn token(&self) -> Option<String> {
+        self.s
+            .usable_token(self.now)
+            .map(|(t, _)| t.secret().to_owned())
+    }
+}
+
+#[test]
+fn initial_state() {
+    let h = H::new();
+    assert_eq!(h.s.phase(), Phase::Initial);
+    assert!(h.s.usable_token(T0).is_none());
+    assert!(!h.s.needs_wait(T0));
+    assert!(!h.s.refresh_in_flight());
+    assert_eq!(h.s.expires_at_ms(), None);
+    assert_eq!(h.s.token_unavailable_reason(T0), Some(Error::NotSignedIn));
+}
+
+#[test]
+fn start_restores_via_refresh() {
+    let mut h = H::new();
+    let fx = h.step(Input::Start);
+    assert_eq!(
+        fx,
+        [
+            Effect::Emit(Event::State(Phase::Restoring)),
+            Effect::SendRefresh
+        ]
+    );
+    assert_eq!(h.s.phase(), Phase::Restoring);
+    assert!(h.s.refresh_in_flight());
+    assert!(h.s.needs_wait(h.now));
+    // A second Start while restoring does nothing.
+    assert!(h.step(Input::Start).is_empty());
+}
+
+#[test]
+fn granted_signs_in_and_arms_refresh_timer() {
+    let mut h = H::new();
+    h.step(Input::Start);
+    let fx = h.grant("tok-1", HOUR);
+    assert_eq!(
+        fx,
+        [
+            Effect::Emit(Event::State(Phase::SignedIn)),
+            Effect::Emit(Event::Refreshed {
+                expires_at_ms: T0 + HOUR
+            }),
+            Effect::ReleaseWaiters,
+            Effect::ArmTimer {
+                at_ms: T0 + HOUR - LEAD
+            },
+        ]
+    );
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    assert_eq!(h.token().as_deref(), Some("tok-1"));
+    assert_eq!(h.s.usable_token(h.now).unwrap().1, 1);
+    assert_eq!(h.s.expires_at_ms(), Some(T0 + HOUR));
+    assert!(!h.s.needs_wait(h.now));
+    assert_eq!(h.s.token_unavailable_reason(h.now), None);
+}
+
+#[test]
+fn second_grant_replaces_token_without_state_event() {
+    let mut h = H::signed_in();
+    h.now += 10_000;
+    let fx = h.grant("tok-2", HOUR);
+    assert!(states(&fx).is_empty());
+    assert!(fx.contains(&Effect::Emit(Event::Refreshed {
+        expires_at_ms: h.now + HOUR
+    })));
+    assert_eq!(h.token().as_deref(), Some("tok-2"));
+    assert_eq!(h.s.generation(), 2);
+}
+
+#[test]
+fn refresh_token_in_body_warns() {
+    let mut h = H::new();
+    let g = grant_with("t", h.now, HOUR, true);
+    let fx = h.step(Input::Granted(g));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Emit(Event::Warning {
+            code: "refresh_token_in_body",
+            ..
+        })
+    )));
+}
+
+#[test]
+fn grant_from_initial_or_signed_out_signs_in() {
+    let mut h = H::new();
+    let fx = h.grant("t", HOUR);
+    assert_eq!(states(&fx), [Phase::SignedIn]);
+    h.step(Input::SignedOut);
+    assert_eq!(h.s.phase(), Phase::SignedOut);
+    let fx = h.grant("t2", HOUR);
+    assert_eq!(states(&fx), [Phase::SignedIn]);
+    assert_eq!(h.token().as_deref(), Some("t2"));
+}
+
+#[test]
+fn timer_at_refresh_time_sends_refresh_and_early_fire_rearms() {
+    let mut h = H::signed_in();
+    let refresh_at = T0 + HOUR - LEAD;
+    h.now = refresh_at - 5_000; // fired early (throttling, clamped delay)
+    let fx = h.step(Input::TimerFired);
+    assert_eq!(fx, [Effect::ArmTimer { at_ms: refresh_at }]);
+    h.now = refresh_at;
+    let fx = h.step(Input::TimerFired);
+    assert_eq!(fx, [Effect::SendRefresh]);
+    assert!(h.s.refresh_in_flight());
+    // Callers keep using the current token while the refresh runs.
+    assert_eq!(h.token().as_deref(), Some("tok-1"));
+    assert!(!h.s.needs_wait(h.now));
+    let fx = h.grant("tok-2", HOUR);
+    assert_eq!(armed(&fx), Some(h.now + HOUR - LEAD));
+}
+
+#[test]
+fn wake_rechecks_the_wall_clock() {
+    let mut h = H::signed_in();
+    h.now += 1_000;
+    assert!(h.step(Input::Wake).is_empty());
+    // The machine slept past expiry; the timer never fired.
+    h.now = T0 + 2 * HOUR;
+    let fx = h.step(Input::Wake);
+    assert_eq!(fx, [Effect::SendRefresh, Effect::CancelTimer]);
+    assert!(h.token().is_none());
+    assert!(h.s.needs_wait(h.now));
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+}
+
+#[test]
+fn token_wanted_outside_lead_window_does_nothing() {
+    let mut h = H::signed_in();
+    h.now += 1_000;
+    assert!(h.step(Input::TokenWanted).is_empty());
+}
+
+#[test]
+fn token_wanted_inside_lead_window_refreshes_but_token_stays_usable() {
+    let mut h = H::signed_in();
+    h.now = T0 + HOUR - 30_000;
+    let fx = h.step(Input::TokenWanted);
+    assert_eq!(sends(&fx), 1);
+    assert_eq!(h.token().as_deref(), Some("tok-1"));
+    assert!(!h.s.needs_wait(h.now));
+}
+
+#[test]
+fn token_wanted_when_signed_out_or_initial_does_nothing() {
+    let mut h = H::new();
+    assert!(h.step(Input::TokenWanted).is_empty());
+    assert!(h.step(Input::ForceRefresh).is_empty());
+    assert!(h.step(Input::Unauthorized { generation: 0 }).is_empty());
+    h.step(Input::SignedOut);
+    assert!(h.step(Input::TokenWanted).is_empty());
+    assert!(h.step(Input::ForceRefresh).is_empty());
+    assert!(h.step(Input::Wake).is_empty());
+    assert!(h.step(Input::TimerFired).is_empty());
+}
+
+#[test]
+fn single_flight_hundred_callers_at_expiry() {
+    let mut h = H::signed_in();
+    h.now = T0 + HOUR; // expired
+    let mut total = 0;
+    for _ in 0..100 {
+        let fx = h.step(Input::TokenWanted);
+        total += sends(&fx);
+        assert!(h.s.needs_wait(h.now));
+        assert!(h.s.usable_token(h.now).is_none());
+    }
+    for input in [
+        Input::ForceRefresh,
+        Input::Wake,
+        Input::TimerFired,
+        Input::Unauthorized { generation: 1 },
+    ] {
+        total += sends(&h.step(input));
+    }
+    assert_eq!(total, 1);
+    let fx = h.grant("tok-2", HOUR);
+    assert!(fx.contains(&Effect::ReleaseWaiters));
+    assert_eq!(h.token().as_deref(), Some("tok-2"));
+}
+
+#[test]
+fn force_refresh_sends_when_idle_and_joins_when_in_flight() {
+    let mut h = H::signed_in();
+    let fx = h.step(Input::ForceRefresh);
+    assert_eq!(fx, [Effect::SendRefresh, Effect::CancelTimer]);
+    assert!(h.step(Input::ForceRefresh).is_empty());
+    assert_eq!(h.token().as_deref(), Some("tok-1"));
+}
+
+#[test]
+fn unauthorized_with_current_generation_refreshes() {
+    let mut h = H::signed_in();
+    let (_, gen) = h.s.usable_token(h.now).unwrap();
+    let fx = h.step(Input::Unauthorized { generation: gen });
+    assert_eq!(sends(&fx), 1);
+    assert!(
+        h.token().is_none(),
+        "the rejected token is no longer handed out"
+    );
+    assert!(h.s.needs_wait(h.now));
+    // A second 401 for the same generation joins the running refresh.
+    assert_eq!(sends(&h.step(Input::Unauthorized { generation: gen })), 0);
+}
+
+#[test]
+fn unauthorized_with_old_generation_is_ignored() {
+    let mut h = H::signed_in();
+    h.grant("tok-2", HOUR);
+    assert!(h.step(Input::Unauthorized { generation: 1 }).is_empty());
+    assert_eq!(h.token().as_deref(), Some("tok-2"));
+    assert!(h.step(Input::Unauthorized { generation: 99 }).is_empty());
+}
+
+#[test]
+fn unauthorized_while_in_flight_wipes_token_without_second_send() {
+    let mut h = H::signed_in();
+    h.step(Input::ForceRefresh);
+    let fx = h.step(Input::Unauthorized { generation: 1 });
+    assert_eq!(sends(&fx), 0);
+    assert!(h.token().is_none());
+    assert!(h.s.needs_wait(h.now));
+}
+
+#[test]
+fn backoff_sequence_with_deterministic_jitter() {
+    let mut h = H::signed_in();
+    h.now = T0 + HOUR - LEAD;
+    h.step(Input::TimerFired);
+    h.rand = 0.5;
+    let mut expected_delays = vec![];
+    for attempt in 1..=4u32 {
+        let fx = h.step(failed(Error::Network));
+        let delay = 500u64 << (attempt - 1); // 0.5 * 1000 * 2^(n-1)
+        expected_delays.push(delay);
+        assert_eq!(
+            refresh_errors(&fx),
+            [("network", attempt, Some(h.now + delay))]
+        );
+        assert_eq!(armed(&fx), Some(h.now + delay));
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::FailWaiters(_))),
+            "token still usable"
+        );
+        assert_eq!(h.s.next_retry_at_ms(), Some(h.now + delay));
+        // Demand before the retry time does not jump the backoff.
+        h.now += delay - 1;
+        assert!(h.step(Input::TokenWanted).is_empty());
+        assert!(h.step(Input::ForceRefresh).is_empty());
+        h.now += 1;
+        let fx = h.step(Input::TimerFired);
+        assert_eq!(fx, [Effect::SendRefresh]);
+    }
+    assert_eq!(expected_delays, [500, 1_000, 2_000, 4_000]);
+    // Fifth failure exhausts the cycle (max_attempts = 5 requests).
+    let fx = h.step(failed(Error::Timeout));
+    assert_eq!(refresh_errors(&fx), [("timeout", 5, None)]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::FailWaiters(_))));
+    // The token is still valid: keep it, wake up at its expiry.
+    assert_eq!(h.token().as_deref(), Some("tok-1"));
+    assert_eq!(armed(&fx), Some(T0 + HOUR));
+    assert!(h.step(Input::TokenWanted).is_empty());
+    assert!(h.step(Input::Wake).is_empty());
+    // At expiry a fresh cycle starts rather than ending the session.
+    h.now = T0 + HOUR;
+    let fx = h.step(Input::TimerFired);
+    assert_eq!(fx, [Effect::SendRefresh]);
+    let fx = h.step(failed(Error::Network));
+    assert_eq!(
+        refresh_errors(&fx)[0].1,
+        1,
+        "attempts restart in a new cycle"
+    );
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+}
+
+#[test]
+fn exhausted_cycle_without_usable_token_fails_waiters_then_demand_restarts() {
+    let config = Config {
+        retry: RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        },
+        ..Config::default()
+    };
+    let mut h = H::with(config);
+    h.grant("t", HOUR);
+    h.now = T0 + HOUR + 1;
+    h.step(Input::TokenWanted);
+    h.step(failed(Error::Server { status: 502 }));
+    h.now = h.s.next_retry_at_ms().unwrap();
+    h.step(Input::TimerFired);
+    let fx = h.step(failed(Error::Server { status: 502 }));
+    assert_eq!(refresh_errors(&fx), [("server_error", 2, None)]);
+    assert!(fx.contains(&Effect::FailWaiters(Error::Server { status: 502 })));
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    assert!(!h.s.needs_wait(h.now));
+    assert_eq!(
+        h.s.token_unavailable_reason(h.now),
+        Some(Error::TokenExpired)
+    );
+    assert!(
+        h.step(Input::Wake).is_empty(),
+        "parked: only demand restarts"
+    );
+    assert_eq!(sends(&h.step(Input::TokenWanted)), 1);
+}
+
+#[test]
+fn retry_after_is_respected() {
+    let mut h = H::signed_in();
+    h.step(Input::ForceRefresh);
+    h.rand = 0.0;
+    let f = RefreshFailure {
+        error: Error::RateLimited,
+        retry_after_ms: Some(20_000),
+    };
+    let fx = h.step(Input::RefreshFailed(f));
+    assert_eq!(
+        refresh_errors(&fx),
+        [("rate_limited", 1, Some(h.now + 20_000))]
+    );
+    h.now += 19_999;
+    assert!(h.step(Input::Wake).is_empty());
+    h.now += 1;
+    assert_eq!(
+        h.step(Input::Wake),
+        [Effect::SendRefresh, Effect::CancelTimer]
+    );
+}
+
+#[test]
+fn invalid_grant_ends_session_for_good() {
+    let mut h = H::signed_in();
+    h.step(Input::ForceRefresh);
+    let err = Error::invalid_grant(Some("revoked"));
+    let fx = h.step(failed(err.clone()));
+    assert_eq!(
+        fx,
+        [
+            Effect::CancelTimer,
+            Effect::Emit(Event::State(Phase::SignedOut)),
+            Effect::Emit(Event::SessionEnded {
+                reason: EndReason::InvalidGrant
+            }),
+            Effect::FailWaiters(err),
+        ]
+    );
+    assert!(h.token().is_none());
+    assert_eq!(h.s.expires_at_ms(), None);
+    for _ in 0..3 {
+        h.now += HOUR;
+        for input in [
+            Input::TimerFired,
+            Input::Wake,
+            Input::TokenWanted,
+            Input::ForceRefresh,
+            Input::Unauthorized { generation: 1 },
+            failed(Error::Network),
+            Input::SignedOut,
+        ] {
+            assert_eq!(sends(&h.step(input)), 0);
+        }
+    }
+    assert_eq!(h.s.phase(), Phase::SignedOut);
+}
+
+#[test]
+fn oauth_error_also_ends_session() {
+    let mut h = H::signed_in();
+    h.step(Input::ForceRefresh);
+    let fx = h.step(failed(Error::oauth("invalid_client", None, 400)));
+    assert!(fx.contains(&Effect::Emit(Event::SessionEnded {
+        reason: EndReason::InvalidGrant
+    })));
+    assert_eq!(h.s.phase(), Phase::SignedOut);
+}
+
+#[test]
+fn invalid_grant_while_restoring_signs_out_without_session_ended() {
+    let mut h = H::new();
+    h.step(Input::Start);
+    let fx = h.step(failed(Error::invalid_grant(None)));
+    assert_eq!(states(&fx), [Phase::SignedOut]);
+    assert!(!fx
+        .iter()
+        .any(|e| matches!(e, Effect::Emit(Event::SessionEnded { .. }))));
+    assert!(fx.contains(&Effect::FailWaiters(Error::invalid_grant(None))));
+    // Page reload can try the cookie again.
+    assert_eq!(sends(&h.step(Input::Start)), 1);
+}
+
+#[test]
+fn restoring_retries_then_gives_up_to_signed_out() {
+    let config = Config {
+        retry: RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        },
+        ..Config::default()
+    };
+    let mut h = H::with(config);
+    h.step(Input::Start);
+    let fx = h.step(failed(Error::Network));
+    assert_eq!(refresh_errors(&fx).len(), 1);
+    assert!(h.s.needs_wait(h.now), "waiters wait for the retry");
+    assert_eq!(h.s.phase(), Phase::Restoring);
+    h.now = h.s.next_retry_at_ms().unwrap();
+    assert_eq!(sends(&h.step(Input::TokenWanted)), 1);
+    let fx = h.step(failed(Error::Network));
+    assert!(fx.contains(&Effect::FailWaiters(Error::Network)));
+    assert_eq!(states(&fx), [Phase::SignedOut]);
+    assert!(!fx
+        .iter()
+        .any(|e| matches!(e, Effect::Emit(Event::SessionEnded { .. }))));
+}
+
+#[test]
+fn non_transient_error_does_not_retry_or_end_session() {
+    let mut h = H::signed_in();
+    h.now = T0 + HOUR - LEAD;
+    h.step(Input::TimerFired);
+    let err = Error::MalformedResponse {
+        reason: "response body is not JSON",
+    };
+    let fx = h.step(failed(err));
+    assert_eq!(refresh_errors(&fx), [("malformed_response", 1, None)]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::FailWaiters(_))));
+    assert_eq!(armed(&fx), Some(T0 + HOUR));
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    assert_eq!(h.token().as_deref(), Some("tok-1"));
+    // ForceRefresh is explicit and may start a new cycle.
+    assert_eq!(sends(&h.step(Input::ForceRefresh)), 1);
+}
+
+#[test]
+fn non_transient_error_with_expired_token_fails_waiters() {
+    let mut h = H::signed_in();
+    h.now = T0 + HOUR + 5;
+    h.step(Input::TokenWanted);
+    let fx = h.step(failed(Error::HttpStatus { status: 404 }));
+    assert!(fx.contains(&Effect::FailWaiters(Error::HttpStatus { status: 404 })));
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+}
+
+#[test]
+fn stale_failure_when_nothing_in_flight_is_ignored() {
+    let mut h = H::signed_in();
+    assert!(h.step(failed(Error::invalid_grant(None))).is_empty());
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    assert!(h.step(failed(Error::Network)).is_empty());
+}
+
+#[test]
+fn tiny_lifetime_server_is_capped_by_refresh_budget() {
+    let mut h = H::new();
+    let mut sent_at = vec![];
+    let mut timer: Option<u64> = None;
+    let mut warnings = 0;
+    let mut fx = h.step(Input::Start);
+    let end = T0 + 3 * 60_000;
+    loop {
+        for e in &fx {
+            match e {
+                Effect::ArmTimer { at_ms } => timer = Some(*at_ms),
+                Effect::CancelTimer => timer = None,
+                Effect::Emit(Event::Warning {
+                    code: "too_many_refreshes",
+                    ..
+                }) => warnings += 1,
+                _ => {}
+            }
+        }
+        if sends(&fx) > 0 {
+            sent_at.push(h.now);
+            // The server answers at once with a token that lives 1 ms.
+            h.now += 1;
+            fx = h.grant("tiny", 1);
+            // Callers keep asking too.
+            fx.extend(h.step(Input::TokenWanted));
+            continue;
+        }
+        let Some(at) = timer.take() else { break };
+        h.now = at.max(h.now);
+        if h.now > end {
+            break;
+        }
+        fx = h.step(Input::TimerFired);
+    }
+    for (i, &t) in sent_at.iter().enumerate() {
+        let in_window = sent_at[i..].iter().take_while(|&&u| u < t + 60_000).count();
+        assert!(in_window <= 10, "{in_window} refreshes within a minute");
+    }
+    assert!(
+        sent_at.len() >= 20,
+        "refreshing resumes each minute: {}",
+        sent_at.len()
+    );
+    assert!(sent_at.len() <= 40);
+    assert!(
+        (1..=4).contains(&warnings),
+        "warned once per blocked minute: {warnings}"
+    );
+}
+
+#[test]
+fn budget_block_fails_waiters_without_token_and_warns_once() {
+    let config = Config {
+        max_refreshes_per_minute: 1,
+        ..Config::default()
+    };
+    let mut h = H::with(config);
+    h.step(Input::Start);
+    h.grant("t", 10);
+    h.now += 10; // expired
+    let fx = h.step(Input::TokenWanted);
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Emit(Event::Warning {
+            code: "too_many_refreshes",
+            ..
+        })
+    )));
+    assert!(fx.contains(&Effect::FailWaiters(Error::TooManyRefreshes)));
+    assert_eq!(armed(&fx), Some(T0 + 60_000));
+    assert!(!h.s.needs_wait(h.now));
+    assert_eq!(
+        h.s.token_unavailable_reason(h.now),
+        Some(Error::TooManyRefreshes)
+    );
+    let fx = h.step(Input::ForceRefresh);
+    assert!(fx.is_empty());
+    h.now += 1;
+    let fx = h.step(Input::TokenWanted);
+    assert_eq!(sends(&fx), 0);
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Emit(Event::Warning { .. }))),
+        "warned once"
+    );
+    h.now = T0 + 60_000;
+    assert_eq!(sends(&h.step(Input::TimerFired)), 1);
+}
+
+#[test]
+fn logout_clears_everything() {
+    let mut h = H::signed_in();
+    let fx = h.step(Input::SignedOut);
+    assert_eq!(
+        fx,
+        [
+            Effect::CancelTimer,
+            Effect::Emit(Event::State(Phase::SignedOut)),
+            Effect::Emit(Event::SessionEnded {
+                reason: EndReason::Logout
+            }),
+            Effect::FailWaiters(Error::NotSignedIn),
+        ]
+    );
+    assert!(h.token().is_none());
+    assert!(h.s.claims().is_none());
+    assert!(h.step(Input::SignedOut).is_empty(), "idempotent");
+}
+
+#[test]
+fn logout_during_restore_has_no_session_ended() {
+    let mut h = H::new();
+    h.step(Input::Start);
+    let fx = h.step(Input::SignedOut);
+    assert_eq!(states(&fx), [Phase::SignedOut]);
+    assert!(!fx
+        .iter()
+        .any(|e| matches!(e, Effect::Emit(Event::SessionEnded { .. }))));
+}
+
+#[test]
+fn late_refresh_outcome_after_logout_cannot_sign_back_in() {
+    let mut h = H::signed_in();
+    h.step(Input::ForceRefresh);
+    h.step(Input::SignedOut);
+    // The abandoned refresh completes after logout.
+    assert!(h.grant("late", HOUR).is_empty());
+    assert_eq!(h.s.phase(), Phase::SignedOut);
+    // The next grant is a genuine sign-in.
+    h.grant("fresh", HOUR);
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    // Same for a failure outcome.
+    h.step(Input::ForceRefresh);
+    h.step(Input::SignedOut);
+    assert!(h.step(failed(Error::Network)).is_empty());
+    h.step(Input::Start);
+    assert!(h.s.refresh_in_flight());
+}
+
+#[test]
+fn dispose_fails_waiters_and_ignores_everything_after() {
+    let mut h = H::signed_in();
+    let fx = h.step(Input::Dispose);
+    assert_eq!(
+        fx,
+        [
+            Effect::CancelTimer,
+            Effect::Emit(Event::State(Phase::Disposed)),
+            Effect::Emit(Event::SessionEnded {
+                reason: EndReason::Disposed
+            }),
+            Effect::FailWaiters(Error::Disposed),
+        ]
+    );
+    assert_eq!(h.s.phase(), Phase::Disposed);
+    assert_eq!(h.s.token_unavailable_reason(h.now), Some(Error::Disposed));
+    for input in [
+        Input::Start,
+        Input::TimerFired,
+        Input::Wake,
+        Input::TokenWanted,
+        Input::ForceRefresh,
+        Input::Unauthorized { generation: 1 },
+        failed(Error::Network),
+        Input::SignedOut,
+        Input::Dispose,
+    ] {
+        assert!(h.step(input).is_empty());
+    }
+    assert!(h.grant("after", HOUR).is_empty());
+    assert!(h.token().is_none());
+    assert_eq!(h.s.phase(), Phase::Disposed);
+}
+
+#[test]
+fn dispose_from_initial() {
+    let mut h = H::new();
+    let fx = h.step(Input::Dispose);
+    assert_eq!(states(&fx), [Phase::Disposed]);
+    assert!(fx.contains(&Effect::FailWaiters(Error::Disposed)));
+}
+
+#[test]
+fn state_event_once_per_phase_change() {
+    let mut h = H::new();
+    let mut all = vec![];
+    all.extend(h.step(Input::Start));
+    all.extend(h.step(Input::Start));
+    all.extend(h.grant("a", HOUR));
+    all.extend(h.grant("b", HOUR));
+    all.extend(h.step(Input::TokenWanted));
+    all.extend(h.step(Input::SignedOut));
+    all.extend(h.step(Input::SignedOut));
+    all.extend(h.step(Input::Dispose));
+    assert_eq!(
+        states(&all),
+        [
+            Phase::Restoring,
+            Phase::SignedIn,
+            Phase::SignedOut,
+            Phase::Disposed
+        ]
+    );
+}
+
+#[test]
+fn try_new_validates() {
+    assert!(Session::try_new(Config::default()).is_ok());
+    let bad = Config {
+        max_refreshes_per_minute: 0,
+        ..Config::default()
+    };
+    assert_eq!(Session::try_new(bad).unwrap_err().code(), "invalid_options");
+}
+
+#[test]
+fn debug_never_shows_the_token() {
+    let mut h = H::new();
+    let g = grant_with("TOPSECRETTOKEN", h.now, HOUR, false);
+    let shown = format!("{g:?}");
+    let fx = h.step(Input::Granted(g));
+    let all = format!("{shown} {:?} {:#?} {fx:?}", h.s, h.s);
+    assert!(!all.contains("TOPSECRETTOKEN"));
+    assert_eq!(h.token().as_deref(), Some("TOPSECRETTOKEN"));
+}
+
+#[test]
+fn expired_token_is_wiped_but_session_kept() {
+    let mut h = H::signed_in();
+    h.now = T0 + HOUR;
+    assert!(h.s.usable_token(h.now).is_none());
+    h.step(Input::Wake);
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    assert_eq!(h.s.expires_at_ms(), Some(T0 + HOUR));
+}
+
+#[test]
+fn accepted_grant_makes_the_in_flight_refresh_stale() {
+    // Restoring with no cookie: the refresh is in flight when the app signs in.
+    let mut h = H::new();
+    assert_eq!(sends(&h.step(Input::Start)), 1);
+    let g = grant_with("signed-in", h.now, HOUR, false);
+    let fx = h.step(Input::Accepted(g));
+    assert_eq!(states(&fx), vec![Phase::SignedIn]);
+    // The restore's late "no session" answer must not end the new session.
+    let fx = h.step(failed(Error::invalid_grant(None)));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    assert_eq!(h.token().as_deref(), Some("signed-in"));
+    // Nor may a late refresh token replace the one the app just accepted.
+    let mut h2 = H::signed_in();
+    h2.now += HOUR - LEAD;
+    assert_eq!(sends(&h2.step(Input::TimerFired)), 1);
+    h2.step(Input::Accepted(grant_with("fresh", h2.now, HOUR, false)));
+    h2.grant("late", HOUR);
+    assert_eq!(h2.token().as_deref(), Some("fresh"));
+    // And the next cycle works normally afterwards.
+    h2.now += HOUR - LEAD;
+    assert_eq!(sends(&h2.step(Input::TimerFired)), 1);
+    h2.grant("next", HOUR);
+    assert_eq!(h2.token().as_deref(), Some("next"));
+}

@@ -1,0 +1,388 @@
+//! RFC 6749 §5.1 successful token response parsing.
+
+use super::claims::{decode_if_jwt, Claims};
+use super::expiry::resolve_expiry;
+use super::json::{self, Json};
+use super::secret::AccessToken;
+use super::token_syntax::validate_bearer_token;
+use super::Error;
+use zeroize::Zeroizing;
+
+pub use super::error_response::{parse_error_response, RefreshFailure};
+pub use super::expiry::{ExpiryPolicy, ExpirySource};
+
+/// A validated access token with everything the session needs to schedule
+/// its refresh.
+#[derive(Debug)]
+pub struct TokenGrant {
+    /// The token itself.
+    pub token: AccessToken,
+    /// Local wall-clock ms at which the token stops being usable.
+    pub expires_at_ms: u64,
+    /// Lifetime from receipt; bounds the refresh lead to half of it.
+    pub lifetime_ms: u64,
+    /// The body carried a `refresh_token`, which was discarded: it belongs in
+    /// the HttpOnly cookie, and the app should be told its server leaks it.
+    pub dropped_refresh_token: bool,
+    /// Which input decided the expiry.
+    pub expiry_source: ExpirySource,
+    /// Unverified JWT claims, if the token is a JWT.
+    pub claims: Option<Claims>,
+    /// Granted scope, if the server said.
+    pub scope: Option<String>,
+}
+
+/// Fields whose duplicates would make the response ambiguous; different
+/// parsers pick different duplicates, so we refuse instead of guessing.
+const SINGLE_FIELDS: [&str; 5] = [
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "scope",
+];
+
+/// Parses and validates a 2xx token response body.
+///
+/// `received_at_ms` is the local time the response arrived; `server_date_ms`
+/// is its parsed `Date` header, used to correct JWT `exp` for clock skew.
+/// The parsed JSON tree is zeroized before returning, on every path.
+pub fn parse_token_response(
+    body: &str,
+    received_at_ms: u64,
+    server_date_ms: Option<u64>,
+    policy: &ExpiryPolicy,
+) -> Result<TokenGrant, Error> {
+    let malformed = |reason| Error::MalformedResponse { reason };
+    let start = body.trim_start();
+    if start.is_empty() {
+        return Err(malformed("response body is empty"));
+    }
+    if start.starts_with('<') {
+        return Err(malformed("response body is HTML, not JSON"));
+    }
+    let mut tree =
+        Zeroizing::new(json::parse(body).map_err(|_| malformed("response body is not JSON"))?);
+    if !tree.is_object() {
+        return Err(malformed("response body is not a JSON object"));
+    }
+    if SINGLE_FIELDS.iter().any(|key| tree.count_key(key) > 1) {
+        return Err(malformed("response body has duplicate fields"));
+    }
+    // Moved out of the tree (not copied), then wrapped so it is wiped on
+    // every early return below.
+    let token = match tree.get_mut("access_token") {
+        Some(Json::String(s)) => AccessToken::new(core::mem::take(s)),
+        _ => return Err(malformed("access_token missing")),
+    };
+    validate_bearer_token(token.secret(), policy.max_token_bytes)?;
+    match tree.get("token_type") {
+        Some(Json::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+        _ => return Err(Error::UnsupportedTokenType),
+    }
+    let dropped_refresh_token = tree.get("refresh_token").is_some();
+    let claims = decode_if_jwt(token.secret())?;
+    let expiry = resolve_expiry(
+        tree.get("expires_in"),
+        claims.as_ref(),
+        received_at_ms,
+        server_date_ms,
+        policy,
+    )?;
+    let scope = tree.get("scope").and_then(Json::as_str).map(str::to_owned);
+    Ok(TokenGrant {
+        token,
+        expires_at_ms: expiry.expires_at_ms,
+        lifetime_ms: expiry.lifetime_ms,
+        dropped_refresh_token,
+        expiry_source: expiry.source,
+        claims,
+        scope,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::claims::tests::jwt;
+    use crate::core::MAX_LIFETIME_MS;
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    fn policy() -> ExpiryPolicy {
+        ExpiryPolicy::default()
+    }
+
+    fn parse(body: &str) -> Result<TokenGrant, Error> {
+        parse_token_response(body, NOW, None, &policy())
+    }
+
+    fn body(token: &str, extra: &str) -> String {
+        format!(r#"{{"access_token":"{token}","token_type":"Bearer"{extra}}}"#)
+    }
+
+    fn malformed(body: &str) -> &'static str {
+        match parse(body) {
+            Err(Error::MalformedResponse { reason }) => reason,
+            other => panic!("expected MalformedResponse for {body:?}, got {other:?}"),
+        }
+    }
+
+    fn token_reason(body: &str) -> &'static str {
+        match parse(body) {
+            Err(Error::MalformedToken { reason }) => reason,
+            other => panic!("expected MalformedToken for {body:?}, got {other:?}"),
+        }
+    }
+
+    fn expires_reason(body: &str) -> &'static str {
+        match parse(body) {
+            Err(Error::InvalidExpiresIn { reason }) => reason,
+            other => panic!("expected InvalidExpiresIn for {body:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn happy_path_with_expires_in() {
+        let g = parse(&body(
+            "opaque-123",
+            r#","expires_in":3600,"scope":"read write""#,
+        ))
+        .unwrap();
+        assert_eq!(g.token.secret(), "opaque-123");
+        assert_eq!(g.expires_at_ms, NOW + 3_600_000);
+        assert_eq!(g.lifetime_ms, 3_600_000);
+        assert_eq!(g.expiry_source, ExpirySource::ExpiresIn);
+        assert!(!g.dropped_refresh_token);
+        assert!(g.claims.is_none());
+        assert_eq!(g.scope.as_deref(), Some("read write"));
+    }
+
+    #[test]
+    fn token_type_is_case_insensitive_and_required() {
+        let ok = r#"{"access_token":"t","token_type":"bEaReR","expires_in":60}"#;
+        assert!(parse(ok).is_ok());
+        for bad in [
+            r#"{"access_token":"t","expires_in":60}"#,
+            r#"{"access_token":"t","token_type":"mac","expires_in":60}"#,
+            r#"{"access_token":"t","token_type":"DPoP","expires_in":60}"#,
+            r#"{"access_token":"t","token_type":null,"expires_in":60}"#,
+            r#"{"access_token":"t","token_type":"Bearer ","expires_in":60}"#,
+        ] {
+            assert_eq!(
+                parse(bad).unwrap_err(),
+                Error::UnsupportedTokenType,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_token_objects() {
+        assert_eq!(malformed(""), "response body is empty");
+        assert_eq!(malformed("  \n"), "response body is empty");
+        assert_eq!(
+            malformed("<!DOCTYPE html><html></html>"),
+            "response body is HTML, not JSON"
+        );
+        assert_eq!(malformed("  <html>"), "response body is HTML, not JSON");
+        assert_eq!(
+            malformed("access_token=abc&token_type=bearer"),
+            "response body is not JSON"
+        );
+        assert_eq!(malformed("{\"access_token\":"), "response body is not JSON");
+        assert_eq!(malformed("[]"), "response body is not a JSON object");
+        assert_eq!(malformed("null"), "response body is not a JSON object");
+        assert_eq!(malformed("\"token\""), "response body is not a JSON object");
+        assert_eq!(malformed("{}"), "access_token missing");
+        assert_eq!(
+            malformed(r#"{"access_token":123,"token_type":"Bearer"}"#),
+            "access_token missing"
+        );
+        assert_eq!(
+            malformed(r#"{"access_token":null,"token_type":"Bearer"}"#),
+            "access_token missing"
+        );
+        assert_eq!(
+            malformed(
+                r#"{"access_token":"a","access_token":"b","token_type":"Bearer","expires_in":5}"#
+            ),
+            "response body has duplicate fields"
+        );
+    }
+
+    #[test]
+    fn bad_token_syntax() {
+        assert_eq!(
+            token_reason(&body("", ",\"expires_in\":60")),
+            "token is empty"
+        );
+        for t in ["ab\\rcd", "ab\\ncd", "ab cd", "ab\\u0000"] {
+            assert_eq!(
+                token_reason(&body(t, ",\"expires_in\":60")),
+                "token contains whitespace or a control character",
+                "{t}"
+            );
+        }
+        assert_eq!(
+            token_reason(&body("tökén", ",\"expires_in\":60")),
+            "token contains a non-ASCII character"
+        );
+        let long = "a".repeat(8193);
+        assert_eq!(
+            token_reason(&body(&long, ",\"expires_in\":60")),
+            "token is longer than maxTokenBytes"
+        );
+        assert!(parse(&body(&"a".repeat(8192), ",\"expires_in\":60")).is_ok());
+    }
+
+    #[test]
+    fn refresh_token_in_body_is_dropped() {
+        let g = parse(&body(
+            "t",
+            r#","expires_in":60,"refresh_token":"RT-SECRET""#,
+        ))
+        .unwrap();
+        assert!(g.dropped_refresh_token);
+        assert!(!format!("{g:?}").contains("RT-SECRET"));
+    }
+
+    #[test]
+    fn expires_in_rows() {
+        assert_eq!(
+            expires_reason(&body("t", r#","expires_in":-1"#)),
+            "expires_in is negative"
+        );
+        assert_eq!(
+            expires_reason(&body("t", r#","expires_in":0"#)),
+            "expires_in must be positive"
+        );
+        assert_eq!(
+            expires_reason(&body("t", r#","expires_in":0.5"#)),
+            "expires_in must be positive"
+        );
+        assert_eq!(
+            expires_reason(&body("t", r#","expires_in":"3600""#)),
+            "expires_in is not a number"
+        );
+        assert_eq!(
+            expires_reason(&body("t", r#","expires_in":null"#)),
+            "expires_in is not a number"
+        );
+        assert_eq!(
+            expires_reason(&body("t", r#","expires_in":1e308"#)),
+            "expires_in is absurdly large"
+        );
+        assert_eq!(
+            expires_reason(&body("t", r#","expires_in":1e999"#)),
+            "expires_in is absurdly large"
+        );
+        let g = parse(&body("t", r#","expires_in":3599.9"#)).unwrap();
+        assert_eq!(g.lifetime_ms, 3_599_000);
+    }
+
+    #[test]
+    fn opaque_token_expiry_fallbacks() {
+        assert_eq!(
+            parse(&body("opaque", "")).unwrap_err(),
+            Error::UnknownExpiry
+        );
+        let p = ExpiryPolicy {
+            default_lifetime_ms: Some(300_000),
+            ..policy()
+        };
+        let g = parse_token_response(&body("opaque", ""), NOW, None, &p).unwrap();
+        assert_eq!(g.expiry_source, ExpirySource::Default);
+        assert_eq!(g.expires_at_ms, NOW + 300_000);
+    }
+
+    const HDR: &str = r#"{"alg":"RS256","typ":"JWT"}"#;
+
+    #[test]
+    fn jwt_expiry_and_claims() {
+        let exp = NOW / 1000 + 900;
+        let t = jwt(HDR, &format!(r#"{{"sub":"me","exp":{exp}}}"#));
+        let g = parse(&body(&t, "")).unwrap();
+        assert_eq!(g.expiry_source, ExpirySource::JwtExp);
+        assert_eq!(g.lifetime_ms, 900_000);
+        assert_eq!(g.claims.as_ref().unwrap().exp, Some(exp as f64));
+        // expires_in wins over exp.
+        let g = parse(&body(&t, r#","expires_in":60"#)).unwrap();
+        assert_eq!(
+            (g.expiry_source, g.lifetime_ms),
+            (ExpirySource::ExpiresIn, 60_000)
+        );
+        assert!(g.claims.is_some());
+    }
+
+    #[test]
+    fn jwt_skew_correction_via_date_and_iat() {
+        let server_now = NOW - 3_600_000; // our clock is an hour fast
+        let exp = server_now / 1000 + 600;
+        let t = jwt(HDR, &format!(r#"{{"exp":{exp}}}"#));
+        let g = parse_token_response(&body(&t, ""), NOW, Some(server_now), &policy()).unwrap();
+        assert_eq!((g.lifetime_ms, g.expires_at_ms), (600_000, NOW + 600_000));
+        let iat = server_now / 1000;
+        let t = jwt(HDR, &format!(r#"{{"exp":{exp},"iat":{iat}}}"#));
+        let g = parse(&body(&t, "")).unwrap();
+        assert_eq!(g.lifetime_ms, 600_000);
+        // Without any skew info the token would look long expired.
+        let t = jwt(HDR, &format!(r#"{{"exp":{exp}}}"#));
+        assert_eq!(expires_reason(&body(&t, "")), "token is already expired");
+    }
+
+    #[test]
+    fn jwt_rows() {
+        // exp missing: falls through to default / unknown.
+        let t = jwt(HDR, r#"{"sub":"x"}"#);
+        assert_eq!(parse(&body(&t, "")).unwrap_err(), Error::UnknownExpiry);
+        // exp in the past.
+        let t = jwt(HDR, &format!(r#"{{"exp":{}}}"#, NOW / 1000 - 1));
+        assert_eq!(expires_reason(&body(&t, "")), "token is already expired");
+        // exp non-numeric, even with expires_in.
+        let t = jwt(HDR, r#"{"exp":"soon"}"#);
+        assert_eq!(
+            token_reason(&body(&t, r#","expires_in":60"#)),
+            "exp is not a number"
+        );
+        // Malformed segments are rejected even when expires_in is present.
+        let p = r#","expires_in":60"#;
+        assert_eq!(
+            token_reason(&body("a.b.c", p)),
+            "JWT header is not base64url"
+        );
+        let h = jwt(HDR, "{}");
+        let h = h.split('.').next().unwrap();
+        assert_eq!(
+            token_reason(&body(&format!("{h}.a.sig"), p)),
+            "JWT payload is not base64url"
+        );
+        assert_eq!(
+            token_reason(&body(&jwt(HDR, "[1]"), p)),
+            "JWT payload is not a JSON object"
+        );
+        assert_eq!(
+            token_reason(&body(&jwt(HDR, "nope"), p)),
+            "JWT payload is not JSON"
+        );
+        assert_eq!(
+            token_reason(&body(&jwt("[]", "{}"), p)),
+            "JWT header is not a JSON object"
+        );
+        // Opaque tokens with dots but not three segments are fine.
+        assert!(parse(&body("a.b", p)).is_ok());
+        let huge_exp = jwt(HDR, r#"{"exp":1e300}"#);
+        assert_eq!(
+            parse(&body(&huge_exp, "")).unwrap().lifetime_ms,
+            MAX_LIFETIME_MS
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let g = parse(&body("SUPERSECRETTOKEN", r#","expires_in":60"#)).unwrap();
+        assert!(!format!("{g:?} {g:#?}").contains("SUPERSECRETTOKEN"));
+        let e = parse(&body("SUPERSECRETTOKEN\\n", r#","expires_in":60"#)).unwrap_err();
+        assert!(!format!("{e:?} {e}").contains("SUPERSECRETTOKEN"));
+    }
+}

@@ -1,0 +1,124 @@
+/** The session as the app sees it. */
+export type SessionState = 'initial' | 'restoring' | 'signed-in' | 'signed-out' | 'disposed';
+
+/** Every `code` a `TokenWardenError` can carry. Stable across releases. */
+export type ErrorCode =
+  | 'invalid_options'
+  | 'network'
+  | 'timeout'
+  | 'invalid_grant'
+  | 'oauth_error'
+  | 'server_error'
+  | 'rate_limited'
+  | 'http_error'
+  | 'malformed_response'
+  | 'malformed_token'
+  | 'unsupported_token_type'
+  | 'invalid_expires_in'
+  | 'unknown_expiry'
+  | 'token_expired'
+  | 'not_signed_in'
+  | 'token_not_exposed'
+  | 'disposed'
+  | 'aborted'
+  | 'too_many_refreshes';
+
+/** What token-warden throws and rejects with. Its message never contains a token. */
+export interface TokenWardenError extends Error {
+  readonly name: 'TokenWardenError';
+  readonly code: ErrorCode;
+}
+
+/** True when `value` is a `TokenWardenError`; narrows its type. */
+export function isTokenWardenError(value: unknown): value is TokenWardenError;
+
+/** The version of the token-warden package, e.g. `"0.1.0"`. */
+export function version(): string;
+
+/** Backoff of failed refreshes: exponential with full jitter. */
+export interface RetryOptions {
+  /** Refresh attempts in one cycle before giving up. Default 5. */
+  maxAttempts?: number;
+  /** The first backoff step in ms. Default 1000. */
+  baseDelayMs?: number;
+  /** The largest backoff step in ms (a `Retry-After` may ask for more). Default 30000. */
+  maxDelayMs?: number;
+}
+
+/** The options of `new TokenManager(options)`. Unknown fields are an error. */
+export interface TokenManagerOptions {
+  /** The refresh endpoint (POSTed with `credentials: 'include'`). Relative URLs resolve against the page. Required. */
+  refreshUrl: string | URL;
+  /** The logout endpoint, if the server has one. */
+  logoutUrl?: string | URL;
+  /** Exact origins (`https://api.example.com`) whose requests get the bearer token. Default: the page's own origin. */
+  allowedOrigins?: string[];
+  /** Refresh this many seconds before expiry; never more than half the token's lifetime. Default 60. */
+  refreshLeadSeconds?: number;
+  /** The anti-CSRF header sent on refresh, sign-in and logout; `null` sends none. Default `{ name: 'X-Requested-With', value: 'token-warden' }`. */
+  csrfHeader?: { name: string; value: string } | null;
+  /** Timeout of token-warden's own requests, and of waiting for a token. Default 10000. */
+  requestTimeoutMs?: number;
+  /** Backoff of failed refreshes. */
+  retry?: RetryOptions;
+  /** Lifetime assumed for a token whose response has no `expires_in` and that is not a JWT with `exp`. Default: none (such a token is refused with `unknown_expiry`). */
+  defaultLifetimeSeconds?: number;
+  /** The largest access token accepted, in bytes. Default 8192. */
+  maxTokenBytes?: number;
+  /** Allow `accessToken()` to return the raw token (for a WebSocket handshake). Default false. */
+  exposeAccessToken?: boolean;
+  /** A ceiling on refresh requests per rolling minute, so a bad clock or server cannot cause a loop. Default 10. */
+  maxRefreshesPerMinute?: number;
+}
+
+/** Payloads of the events, by name. None of them ever carries a token. */
+export interface TokenManagerEventMap {
+  /** The session state changed. */
+  state: SessionState;
+  /** A new access token is in memory. */
+  refreshed: { expiresAt: number };
+  /** A refresh attempt failed; `retryAt` is when the next one goes out, or null when giving up. */
+  'refresh-error': { code: ErrorCode; attempt: number; retryAt: number | null };
+  /** A signed-in session ended. */
+  'session-ended': { reason: 'logout' | 'invalid_grant' | 'expired' | 'disposed' };
+  /** Something is off but the session goes on (e.g. `refresh_token_in_body`, `logout_failed`). */
+  warning: { code: string; message: string };
+}
+
+/** The names of the events. */
+export type TokenManagerEvent = keyof TokenManagerEventMap;
+
+/**
+ * Keeps the access token in WebAssembly memory and refreshes it silently through the
+ * HttpOnly refresh cookie. No JavaScript can read the token unless `exposeAccessToken`.
+ */
+export class TokenManager {
+  /** Validates `options`; throws a `TokenWardenError` with code `invalid_options` naming the bad field. */
+  constructor(options: TokenManagerOptions);
+  /** Restores the session on page load through the refresh cookie. No cookie, or a rejected one, resolves `'signed-out'`. */
+  start(): Promise<SessionState>;
+  /** POSTs the app's login request (credentials included) and takes the token response it answers. */
+  signIn(url: string | URL, init?: RequestInit): Promise<SessionState>;
+  /** Takes a token response (RFC 6749 §5.1, as an object or JSON text) the app obtained itself. */
+  acceptTokenResponse(response: object | string): SessionState;
+  /** `window.fetch`, plus `Authorization: Bearer` for allowed origins and one refresh-and-retry on a 401. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Refreshes now (joining a refresh already running); resolves once a new token is in memory. */
+  refresh(): Promise<void>;
+  /** Logs out at `logoutUrl` (if set) and clears memory whatever the server answers. */
+  logout(): Promise<void>;
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEventMap[E]) => void): () => void;
+  /** The current session state. */
+  readonly state: SessionState;
+  /** When the access token expires, in ms since the epoch; null without a token. */
+  readonly expiresAt: number | null;
+  /** The decoded, UNVERIFIED JWT payload, for display only (never for authorization); null for opaque tokens. */
+  claims(): Record<string, unknown> | null;
+  /** The raw access token; rejects with `token_not_exposed` unless `exposeAccessToken: true`. */
+  accessToken(): Promise<string>;
+  /** Cancels timers, listeners and in-flight requests and clears the token; later calls reject with `disposed`. */
+  dispose(): void;
+  /** Frees the WebAssembly memory of this manager (disposing it first). */
+  free(): void;
+}
