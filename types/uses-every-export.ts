@@ -1,6 +1,98 @@
-// Type-checks the shipped .d.ts: this file must use every export of the package.
-import init, { version } from '../pkg/token_warden.js';
+// Type-checks the shipped .d.ts under `tsc --strict`: this file uses every export of the
+// package, and the `@ts-expect-error` lines prove the types reject what they should.
+import init, {
+  initSync,
+  isTokenWardenError,
+  TokenManager,
+  version,
+  type ErrorCode,
+  type InitInput,
+  type InitOutput,
+  type RetryOptions,
+  type SessionState,
+  type SyncInitInput,
+  type TokenManagerEvent,
+  type TokenManagerEventMap,
+  type TokenManagerOptions,
+  type TokenWardenError,
+} from '../pkg/token_warden.js';
 
-await init();
+const input: InitInput = new URL('../pkg/token_warden_bg.wasm', import.meta.url);
+const output: InitOutput = await init({ module_or_path: input });
+console.log(output.memory instanceof WebAssembly.Memory);
+const bytes = new Uint8Array();
+const sync: SyncInitInput = bytes;
+if (bytes.byteLength > 0) initSync({ module: sync });
+
 const v: string = version();
-console.log(v);
+
+const retry: RetryOptions = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 };
+const options: TokenManagerOptions = {
+  refreshUrl: '/auth/refresh',
+  logoutUrl: new URL('/auth/logout', location.href),
+  allowedOrigins: [location.origin, 'https://api.example.com'],
+  refreshLeadSeconds: 60,
+  csrfHeader: { name: 'X-Requested-With', value: 'token-warden' },
+  requestTimeoutMs: 10_000,
+  retry,
+  defaultLifetimeSeconds: 300,
+  maxTokenBytes: 8192,
+  exposeAccessToken: false,
+  maxRefreshesPerMinute: 10,
+};
+// @ts-expect-error refreshUrl is required
+const missing: TokenManagerOptions = { logoutUrl: '/auth/logout' };
+// @ts-expect-error unknown options are refused by the types too
+const typo: TokenManagerOptions = { refreshUrl: '/r', refreshURL: '/r' };
+console.log(missing, typo);
+
+const tm = new TokenManager(options);
+const state: SessionState = await tm.start();
+const afterSignIn: SessionState = await tm.signIn('/auth/login', {
+  body: JSON.stringify({ username: 'alice', password: 'pw' }),
+  headers: { 'Content-Type': 'application/json' },
+});
+const accepted: SessionState = tm.acceptTokenResponse({ access_token: 'x', token_type: 'Bearer', expires_in: 60 });
+const response: Response = await tm.fetch('/api/me', { method: 'GET' });
+const response2: Response = await tm.fetch(new Request('/api/data'));
+await tm.refresh();
+const token: string = await tm.accessToken();
+const current: SessionState = tm.state;
+const expiresAt: number | null = tm.expiresAt;
+const claims: Record<string, unknown> | null = tm.claims();
+
+const offState = tm.on('state', (s: SessionState) => console.log(s));
+const offRefreshed = tm.on('refreshed', ({ expiresAt }) => console.log(expiresAt.toFixed()));
+tm.on('refresh-error', (e) => {
+  const code: ErrorCode = e.code;
+  const retryAt: number | null = e.retryAt;
+  console.log(code, e.attempt, retryAt);
+});
+tm.on('session-ended', ({ reason }) => {
+  const r: 'logout' | 'invalid_grant' | 'expired' | 'disposed' = reason;
+  console.log(r);
+});
+tm.on('warning', ({ code, message }) => console.log(code, message));
+// @ts-expect-error the payload of 'refreshed' has no token
+tm.on('refreshed', (p) => console.log(p.accessToken));
+// @ts-expect-error unknown event names are refused
+tm.on('token', () => {});
+offState();
+offRefreshed();
+
+const name: TokenManagerEvent = 'session-ended';
+const payload: TokenManagerEventMap['refresh-error'] = { code: 'network', attempt: 1, retryAt: null };
+
+try {
+  await tm.logout();
+} catch (e: unknown) {
+  if (isTokenWardenError(e)) {
+    const err: TokenWardenError = e;
+    const code: ErrorCode = err.code;
+    console.log(err.name, code);
+  }
+}
+tm.dispose();
+tm.free();
+
+console.log(v, state, afterSignIn, accepted, response.status, response2.ok, token, current, expiresAt, claims, name, payload);
