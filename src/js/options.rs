@@ -119,9 +119,10 @@ fn number(v: &JsValue, field: &str, min: f64, max: f64) -> Result<Option<f64>, E
         .as_f64()
         .ok_or_else(|| invalid(field, "expected a number"))?;
     if !n.is_finite() || n < min || n > max {
+        // Whole numbers: formatting an f64 would pull ~15 KB of float printing into the wasm.
         return Err(invalid(
             field,
-            format!("expected a number from {min} to {max}"),
+            format!("expected a number from {} to {}", min as u64, max as u64),
         ));
     }
     Ok(Some(n))
