@@ -52,6 +52,10 @@ extern "C" {
     fn jwt(payload: JsValue) -> String;
     #[wasm_bindgen(js_name = installSpy)]
     fn install_spy() -> JsValue;
+    #[wasm_bindgen(js_name = shiftClock)]
+    fn shift_clock(ms: f64);
+    #[wasm_bindgen(js_name = fireOnWindow)]
+    fn fire_on_window(event: &str);
     #[wasm_bindgen(js_name = makeOptions)]
     fn make_options(extra: JsValue) -> JsValue;
 }
@@ -655,4 +659,49 @@ fn errors_are_recognizable_from_javascript() {
     assert!(!token_warden::is_token_warden_error(
         &js_sys::Error::new("x").into()
     ));
+}
+
+/// Restores the page clock even when an assertion fails.
+struct ClockShift;
+impl Drop for ClockShift {
+    fn drop(&mut self) {
+        shift_clock(0.0);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn waking_up_inside_the_lead_window_refreshes_at_once() {
+    let f = Fixture::new(120.0, "{}");
+    f.start().await;
+    // The timer is set for 60 s from now. The machine "sleeps" 100 s; timers did not run.
+    let _restore = ClockShift;
+    shift_clock(100_000.0);
+    for event in ["focus", "online", "pageshow"] {
+        fire_on_window(event);
+    }
+    wait(30.0).await;
+    assert_eq!(
+        f.server.refreshes(),
+        2,
+        "one refresh for all wake-up events"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_first_request_after_sleeping_past_expiry_carries_a_fresh_token() {
+    let f = Fixture::new(60.0, "{}");
+    f.start().await;
+    let old = f.server.current();
+    let _restore = ClockShift;
+    shift_clock(120_000.0);
+    let response = f.fetch("/api/me").await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        f.server.count("/api/me"),
+        1,
+        "no 401 round trip: refreshed before sending"
+    );
+    let sent = f.server.auth_of("/api/me")[0].as_string().unwrap();
+    assert_ne!(sent, format!("Bearer {old}"));
+    assert_eq!(sent, format!("Bearer {}", f.server.current()));
 }

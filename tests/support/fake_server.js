@@ -175,3 +175,14 @@ export function installSpy() {
 export function makeOptions(extra) {
   return { refreshUrl: '/auth/refresh', logoutUrl: '/auth/logout', ...extra };
 }
+
+/** Moves this page's clock (Date.now) by `ms`, as after a laptop slept; `0` restores it. */
+const realNow = Date.now;
+export function shiftClock(ms) {
+  Date.now = ms === 0 ? realNow : () => realNow() + ms;
+}
+
+/** Fires a DOM event as the browser would on wake-up ('focus', 'online', 'pageshow'). */
+export function fireOnWindow(type) {
+  window.dispatchEvent(new Event(type));
+}
