@@ -14,14 +14,18 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortController, Request, Response};
 use zeroize::Zeroizing;
 
+use super::channel::{Channel, TabMessage};
 use super::clock::{now_ms, rand01};
 use super::http::{self, set, AbortGuard, AuthRequest};
 use super::js_error::to_js;
 use super::listener::Listener;
+use super::locks::{lock_manager, with_lock};
 use super::primitives::Primitives;
 use super::timer::clamp_delay_ms;
 use super::waiters::Waiters;
-use crate::core::{Config, Effect, Error, Event, Input, Phase, Session, TokenGrant, MAX_WAIT_MS};
+use crate::core::{
+    Config, Effect, EndReason, Error, Event, Input, Phase, Session, TokenGrant, MAX_WAIT_MS,
+};
 
 /// Everything the manager needs, already validated by the JS facade.
 #[derive(Debug, Clone)]
@@ -74,12 +78,19 @@ struct Inner {
     handlers: RefCell<Vec<Handler>>,
     next_handler: Cell<u64>,
     wake_listeners: RefCell<Vec<Listener>>,
+    channel: RefCell<Option<Channel>>,
+    // True while feeding a message from another tab: what it causes is not echoed back.
+    from_other_tab: Cell<bool>,
+    // Degradations found at construction, reported once the app can listen (start()).
+    pending_warnings: RefCell<Vec<Event>>,
+    lock_name: String,
 }
 
 impl Manager {
     /// Creates a manager; captures `fetch`/`Request`/`Headers`/`URL` now.
     pub fn new(opts: ManagerOptions) -> Result<Self, Error> {
         let prims = Primitives::capture()?;
+        let opts_refresh_url = opts.refresh_url.clone();
         let session = Session::try_new(opts.session.clone())?;
         let inner = Rc::new(Inner {
             opts,
@@ -92,8 +103,20 @@ impl Manager {
             handlers: RefCell::new(Vec::new()),
             next_handler: Cell::new(0),
             wake_listeners: RefCell::new(Vec::new()),
+            channel: RefCell::new(None),
+            from_other_tab: Cell::new(false),
+            pending_warnings: RefCell::new(Vec::new()),
+            lock_name: format!("token-warden:refresh:{}", opts_refresh_url),
         });
         inner.listen_for_wake();
+        inner.open_channel();
+        if lock_manager().is_none() {
+            inner.pending_warnings.borrow_mut().push(Event::Warning {
+                code: "no_web_locks",
+                message: "this browser has no Web Locks: refreshes are not coordinated across tabs"
+                    .into(),
+            });
+        }
         Ok(Self { inner })
     }
 
@@ -117,6 +140,10 @@ impl Manager {
     pub async fn start(&self) -> Result<Phase, Error> {
         let inner = &self.inner;
         inner.ensure_alive()?;
+        let warnings = std::mem::take(&mut *inner.pending_warnings.borrow_mut());
+        for warning in &warnings {
+            inner.emit(warning);
+        }
         if !matches!(inner.phase(), Phase::Initial | Phase::SignedOut) {
             return Ok(inner.phase());
         }
@@ -310,6 +337,7 @@ impl Manager {
         }
         inner.cancel_refresh();
         inner.wake_listeners.borrow_mut().clear();
+        inner.channel.borrow_mut().take();
         inner.feed(Input::Dispose);
         inner.timer.borrow_mut().take();
         inner.handlers.borrow_mut().clear();
@@ -353,7 +381,10 @@ impl Inner {
             Effect::CancelTimer => {
                 self.timer.borrow_mut().take();
             }
-            Effect::Emit(event) => self.emit(&event),
+            Effect::Emit(event) => {
+                self.broadcast(&event);
+                self.emit(&event);
+            }
             Effect::ReleaseWaiters => self.waiters.release_all(),
             Effect::FailWaiters(err) => self.waiters.fail_all(&err),
         }
@@ -377,7 +408,16 @@ impl Inner {
         });
     }
 
-    async fn refresh_request(&self) -> Result<TokenGrant, crate::core::RefreshFailure> {
+    async fn refresh_request(self: &Rc<Self>) -> Result<TokenGrant, crate::core::RefreshFailure> {
+        let inner = self.clone();
+        let name = self.lock_name.clone();
+        with_lock(&name, async move { inner.refresh_request_locked().await }).await
+    }
+
+    async fn refresh_request_locked(&self) -> Result<TokenGrant, crate::core::RefreshFailure> {
+        if self.phase() == Phase::Disposed {
+            return Err(Error::Disposed.into());
+        }
         let request = AuthRequest {
             url: &self.opts.refresh_url,
             csrf: self.opts.csrf_header.as_ref(),
@@ -492,9 +532,78 @@ impl Inner {
         }
     }
 
+    /// Tells the other tabs what they need to know; never a token, never an echo.
+    fn broadcast(&self, event: &Event) {
+        if self.from_other_tab.get() {
+            return;
+        }
+        let message = match event {
+            Event::State(Phase::SignedIn) => TabMessage::SignedIn,
+            Event::Refreshed { expires_at_ms } => TabMessage::Refreshed {
+                expires_at_ms: *expires_at_ms,
+            },
+            Event::SessionEnded {
+                reason: reason @ (EndReason::Logout | EndReason::InvalidGrant | EndReason::Expired),
+            } => TabMessage::Ended(*reason),
+            _ => return,
+        };
+        if let Some(channel) = self.channel.borrow().as_ref() {
+            channel.post(&message);
+        }
+    }
+
+    fn open_channel(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let name = format!("token-warden:{}", self.opts.refresh_url);
+        let channel = Channel::open(&name, move |message| {
+            if let Some(inner) = weak.upgrade() {
+                inner.on_tab_message(message);
+            }
+        });
+        if channel.is_none() {
+            self.pending_warnings.borrow_mut().push(Event::Warning {
+                code: "no_broadcast_channel",
+                message: "this browser has no BroadcastChannel: other tabs do not hear of sign-in and sign-out".into(),
+            });
+        }
+        *self.channel.borrow_mut() = channel;
+    }
+
+    fn on_tab_message(self: &Rc<Self>, message: TabMessage) {
+        match message {
+            TabMessage::Ended(reason) => {
+                self.cancel_refresh();
+                self.from_other_tab.set(true);
+                self.feed(Input::EndedElsewhere(reason));
+                self.from_other_tab.set(false);
+            }
+            // Another tab has a session: a signed-out tab picks it up through the cookie.
+            TabMessage::SignedIn if self.phase() == Phase::SignedOut => {
+                let manager = Manager {
+                    inner: self.clone(),
+                };
+                spawn_local(async move {
+                    let _ = manager.start().await;
+                });
+            }
+            TabMessage::SignedIn | TabMessage::Refreshed { .. } => {}
+        }
+    }
+
     fn listen_for_wake(self: &Rc<Self>) {
         let global: web_sys::EventTarget = js_sys::global().unchecked_into();
         let mut listeners = Vec::new();
+        for (event, online) in [("online", true), ("offline", false)] {
+            let weak = Rc::downgrade(self);
+            listeners.extend(Listener::new(&global, event, move |_| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.feed(Input::Connectivity { online });
+                }
+            }));
+        }
+        if !navigator_online() {
+            self.feed(Input::Connectivity { online: false });
+        }
         for event in ["focus", "online", "pageshow"] {
             let weak = Rc::downgrade(self);
             listeners.extend(Listener::new(&global, event, move |_| {
@@ -567,4 +676,12 @@ fn attach_bearer(request: &Request, token: &str) -> Result<(), JsValue> {
 fn has_stream_body(init: &JsValue) -> bool {
     let body = js_sys::Reflect::get(init, &"body".into()).unwrap_or(JsValue::UNDEFINED);
     body.is_instance_of::<web_sys::ReadableStream>()
+}
+
+/// `navigator.onLine`; true where unknown (a false "offline" would stop all refreshes).
+fn navigator_online() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|n| js_sys::Reflect::get(&n, &"onLine".into()))
+        .map(|v| v.as_bool() != Some(false))
+        .unwrap_or(true)
 }

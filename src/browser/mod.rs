@@ -4,11 +4,13 @@
 //! Everything here calls the global scope (`globalThis.fetch`, `setTimeout`), not
 //! `window.`, so it works in workers too.
 
+pub mod channel;
 pub mod clock;
 pub mod fetch;
 pub mod http;
 pub mod js_error;
 pub mod listener;
+pub mod locks;
 pub mod manager;
 pub mod primitives;
 pub mod timer;

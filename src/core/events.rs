@@ -124,6 +124,15 @@ pub enum Input {
     },
     /// Logout finished; memory is cleared whatever the server said.
     SignedOut,
+    /// Another tab of the same app ended the session (logout, or its refresh was
+    /// rejected): end it here too, without contacting the server.
+    EndedElsewhere(EndReason),
+    /// `navigator.onLine` changed. Offline, due refreshes wait instead of failing;
+    /// back online, a waiting refresh goes out at once.
+    Connectivity {
+        /// The new `navigator.onLine`.
+        online: bool,
+    },
     /// Tear down for good.
     Dispose,
 }

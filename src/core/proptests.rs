@@ -198,6 +198,11 @@ enum Op {
         current: bool,
     },
     SignedOut,
+    EndedElsewhere,
+    Connectivity(bool),
+    Accepted {
+        lifetime_ms: u64,
+    },
     Dispose,
 }
 
@@ -214,6 +219,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::ForceRefresh),
         2 => (any::<u64>(), any::<bool>()).prop_map(|(generation, current)| Op::Unauthorized { generation, current }),
         1 => Just(Op::SignedOut),
+        1 => Just(Op::EndedElsewhere),
+        2 => any::<bool>().prop_map(Op::Connectivity),
+        1 => (0u64..10_000_000).prop_map(|lifetime_ms| Op::Accepted { lifetime_ms }),
         1 => Just(Op::Dispose),
     ]
 }
@@ -271,6 +279,17 @@ fn to_input(op: &Op, session: &Session, now: u64) -> Input {
             },
         },
         Op::SignedOut => Input::SignedOut,
+        Op::EndedElsewhere => Input::EndedElsewhere(EndReason::Logout),
+        Op::Connectivity(online) => Input::Connectivity { online: *online },
+        Op::Accepted { lifetime_ms } => Input::Accepted(TokenGrant {
+            token: AccessToken::new("accepted".into()),
+            expires_at_ms: now.saturating_add(*lifetime_ms),
+            lifetime_ms: *lifetime_ms,
+            dropped_refresh_token: false,
+            expiry_source: ExpirySource::ExpiresIn,
+            claims: None,
+            scope: None,
+        }),
         Op::Dispose => Input::Dispose,
     }
 }

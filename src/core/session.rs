@@ -28,6 +28,8 @@ enum Refresh {
     RetryAt(u64),
     /// Blocked by the refresh ceiling until this time.
     BudgetAt(u64),
+    /// Due, but the browser is offline: goes out when it is back online.
+    Offline,
     /// A cycle gave up. Automatic refreshing resumes at `Some(t)` (when the
     /// still-valid token expires); with `None` only demand restarts it.
     Parked(Option<u64>),
@@ -49,6 +51,7 @@ pub struct Session {
     budget_warned: bool,
     timer_at_ms: Option<u64>,
     abandoned: u32,
+    online: bool,
 }
 
 impl Session {
@@ -70,6 +73,7 @@ impl Session {
             budget_warned: false,
             timer_at_ms: None,
             abandoned: 0,
+            online: true,
         }
     }
 
@@ -117,6 +121,17 @@ impl Session {
                         Error::NotSignedIn,
                         &mut fx,
                     );
+                }
+            }
+            Input::EndedElsewhere(reason) => {
+                if self.phase == Phase::SignedIn {
+                    self.end(Phase::SignedOut, reason, Error::NotSignedIn, &mut fx);
+                }
+            }
+            Input::Connectivity { online } => {
+                self.online = online;
+                if online && self.refresh == Refresh::Offline {
+                    self.begin_refresh(now_ms, &mut fx);
                 }
             }
             Input::Dispose => self.end(
@@ -170,7 +185,10 @@ impl Session {
     pub fn needs_wait(&self, now_ms: u64) -> bool {
         self.is_active()
             && self.usable_token(now_ms).is_none()
-            && matches!(self.refresh, Refresh::InFlight | Refresh::RetryAt(_))
+            && matches!(
+                self.refresh,
+                Refresh::InFlight | Refresh::RetryAt(_) | Refresh::Offline
+            )
     }
 
     /// Why no token is available now, for rejecting a caller that should not
@@ -320,7 +338,7 @@ impl Session {
             return;
         }
         let due = match self.refresh {
-            Refresh::InFlight | Refresh::Parked(None) => false,
+            Refresh::InFlight | Refresh::Parked(None) | Refresh::Offline => false,
             Refresh::RetryAt(t) | Refresh::BudgetAt(t) => now_ms >= t,
             Refresh::Scheduled => self.phase == Phase::SignedIn && now_ms >= self.refresh_at_ms,
             Refresh::Parked(Some(t)) => now_ms >= t,
@@ -337,7 +355,7 @@ impl Session {
         }
         let usable = self.usable_token(now_ms).is_some();
         let due = match self.refresh {
-            Refresh::InFlight => false,
+            Refresh::InFlight | Refresh::Offline => false,
             // Respect the backoff even if the caller has to wait for it.
             Refresh::RetryAt(t) | Refresh::BudgetAt(t) => now_ms >= t,
             Refresh::Scheduled => !usable || now_ms >= self.refresh_at_ms,
@@ -383,6 +401,12 @@ impl Session {
     /// single-flight apply to every trigger.
     fn begin_refresh(&mut self, now_ms: u64, fx: &mut Vec<Effect>) {
         if self.refresh == Refresh::InFlight {
+            return;
+        }
+        // Offline, a request can only fail: wait for `online` instead of burning
+        // attempts and the budget.
+        if !self.online {
+            self.refresh = Refresh::Offline;
             return;
         }
         if self.budget.try_take(now_ms) {
@@ -441,7 +465,7 @@ impl Session {
             return None;
         }
         match self.refresh {
-            Refresh::InFlight => None,
+            Refresh::InFlight | Refresh::Offline => None,
             Refresh::RetryAt(t) | Refresh::BudgetAt(t) => Some(t),
             Refresh::Scheduled => (self.phase == Phase::SignedIn).then_some(self.refresh_at_ms),
             Refresh::Parked(until) => until,

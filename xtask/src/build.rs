@@ -91,5 +91,9 @@ pub fn demo(args: &[String]) -> Result {
     package()?;
     let server = server_binary()?;
     eprintln!("demo: open http://127.0.0.1:8080/ (or the address below); Ctrl-C stops it");
-    run(command(&server.to_string_lossy()).args(args))
+    // 30-second access tokens make silent refreshes visible on the timeline; flags
+    // given to `cargo xtask demo` come later and win.
+    run(command(&server.to_string_lossy())
+        .args(["--access-ttl", "30"])
+        .args(args))
 }

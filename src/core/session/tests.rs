@@ -818,3 +818,60 @@ fn accepted_grant_makes_the_in_flight_refresh_stale() {
     h2.grant("next", HOUR);
     assert_eq!(h2.token().as_deref(), Some("next"));
 }
+
+#[test]
+fn offline_refreshes_wait_for_online_without_spending_attempts() {
+    let mut h = H::signed_in();
+    h.step(Input::Connectivity { online: false });
+    h.now += HOUR - LEAD;
+    let fx = h.step(Input::TimerFired);
+    assert_eq!(sends(&fx), 0, "no request while offline");
+    assert_eq!(armed(&fx), None);
+    // Callers asking for a token keep the still-valid one meanwhile.
+    assert!(h.step(Input::TokenWanted).is_empty());
+    assert_eq!(h.token().as_deref(), Some("tok-1"));
+    // Past expiry, they wait (the browser bounds the wait) rather than fail.
+    h.now += LEAD + 1;
+    h.step(Input::TokenWanted);
+    assert!(h.s.needs_wait(h.now));
+    assert_eq!(sends(&h.step(Input::Wake)), 0);
+    // Back online: exactly one refresh goes out at once.
+    let fx = h.step(Input::Connectivity { online: true });
+    assert_eq!(sends(&fx), 1);
+    assert_eq!(sends(&h.step(Input::Connectivity { online: true })), 0);
+}
+
+#[test]
+fn going_offline_during_a_backoff_pauses_the_retry() {
+    let mut h = H::signed_in();
+    h.now += HOUR - LEAD;
+    h.step(Input::TimerFired);
+    let fx = h.step(failed(Error::Network));
+    let retry_at = armed(&fx).expect("a retry is scheduled");
+    h.step(Input::Connectivity { online: false });
+    h.now = retry_at;
+    assert_eq!(sends(&h.step(Input::TimerFired)), 0);
+    h.now += 5_000;
+    assert_eq!(sends(&h.step(Input::Connectivity { online: true })), 1);
+}
+
+#[test]
+fn a_session_ended_in_another_tab_ends_here_without_a_request() {
+    let mut h = H::signed_in();
+    let fx = h.step(Input::EndedElsewhere(EndReason::Logout));
+    assert_eq!(sends(&fx), 0);
+    assert_eq!(states(&fx), vec![Phase::SignedOut]);
+    assert!(fx.contains(&Effect::Emit(Event::SessionEnded {
+        reason: EndReason::Logout
+    })));
+    assert!(h.token().is_none());
+    // Repeated or late messages change nothing.
+    assert!(h
+        .step(Input::EndedElsewhere(EndReason::InvalidGrant))
+        .is_empty());
+    // A tab that was not signed in is not "ended".
+    let mut idle = H::new();
+    assert!(idle
+        .step(Input::EndedElsewhere(EndReason::Logout))
+        .is_empty());
+}
