@@ -2,7 +2,9 @@
 import init, { TokenManager, isTokenWardenError, version } from '/pkg/token_warden.js';
 
 const $ = (id) => document.getElementById(id);
-const WINDOW_MS = 120_000; // the timeline shows the last two minutes
+// The timeline grows with the session, from 20 s up to the last two minutes.
+const MIN_WINDOW_MS = 20_000;
+const MAX_WINDOW_MS = 120_000;
 
 const timeline = { tokens: [], refreshes: [], requests: [], started: Date.now() };
 let refreshCount = 0;
@@ -103,11 +105,14 @@ function render() {
 function drawTimeline() {
   const svg = $('timeline');
   const now = Date.now();
-  const from = now - WINDOW_MS * 0.8;
-  const to = from + WINDOW_MS;
+  const first = timeline.tokens[0]?.start ?? now;
+  const span = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, (now - first) * 1.4));
+  const from = now - span * 0.8;
+  const to = from + span;
+  const step = span > 60_000 ? 10_000 : span > 30_000 ? 5_000 : 2_000;
   const x = (t) => Math.round(((t - from) / (to - from)) * 880 + 10);
   const parts = [];
-  for (let s = Math.ceil(from / 10_000) * 10_000; s < to; s += 10_000) {
+  for (let s = Math.ceil(from / step) * step; s < to; s += step) {
     parts.push(`<line x1="${x(s)}" x2="${x(s)}" y1="10" y2="140" stroke="#eceff2"/>`);
     parts.push(`<text x="${x(s) + 2}" y="146" font-size="9" fill="#8a939e">${Math.round((s - now) / 1000)}s</text>`);
   }

@@ -97,3 +97,45 @@ pub fn demo(args: &[String]) -> Result {
         .args(["--access-ttl", "30"])
         .args(args))
 }
+
+/// `cargo xtask screenshot`: serves the demo with 4-second tokens on a free port and
+/// lets `e2e/screenshot.mjs` sign in, call the API and save `docs/demo.png`.
+pub fn screenshot() -> Result {
+    setup::run(setup::Needs::all())?;
+    package()?;
+    let server = server_binary()?;
+    let mut child = command(&server.to_string_lossy())
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            ":memory:",
+            "--access-ttl",
+            "4",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let origin = read_listen_origin(&mut child);
+    let result = match origin {
+        Some(origin) => run(command("node")
+            .arg("e2e/screenshot.mjs")
+            .arg(&origin)
+            .arg(root().join("docs/demo.png"))
+            .env("TW_CHROMIUM", setup::CHROMIUM)),
+        None => Err("the server printed no address".into()),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+/// The `http://HOST:PORT` from the server's `listening on` line.
+fn read_listen_origin(child: &mut std::process::Child) -> Option<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take()?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line).ok()?;
+    let url = line.split("listening on ").nth(1)?.trim();
+    Some(url.trim_end_matches('/').to_owned())
+}

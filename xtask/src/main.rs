@@ -11,7 +11,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   setup   install what is missing (wasm target, wasm-bindgen-cli, wasm-pack, chromium, npm deps)
   build   build the release wasm package into pkg/ and print its size
   demo    setup, build, start the reference server with the demo at http://127.0.0.1:8080
-  test    setup, then fmt, clippy, native tests, browser tests, e2e, type checks";
+  test    setup, then fmt, clippy, native tests, browser tests, e2e, type checks
+  screenshot  regenerate docs/demo.png (signs in to the demo in headless Chromium)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         }
         Some("demo") => build::demo(&args[1..]),
         Some("test") => test::run(),
+        Some("screenshot") => build::screenshot(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
