@@ -1,5 +1,5 @@
 // The demo SPA: plain ES modules importing the built package from /pkg.
-import init, { TokenManager, isTokenWardenError, version } from '/pkg/token_warden.js';
+import { createTokenManager, isTokenWardenError, VERSION } from '/pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
 // The timeline grows with the session, from 20 s up to the last two minutes.
@@ -23,13 +23,12 @@ function describe(e) {
   return isTokenWardenError(e) ? `${e.code}: ${e.message}` : String(e);
 }
 
-await init();
-$('version').textContent = version();
+$('version').textContent = VERSION;
 
 // `?options={"refreshLeadSeconds":1}` merges demo knobs into the options (the e2e tests
 // use it for two-second tokens); the defaults are what an app would write.
 const knobs = JSON.parse(new URLSearchParams(location.search).get('options') ?? '{}');
-const tm = new TokenManager({ refreshUrl: '/auth/refresh', logoutUrl: '/auth/logout', ...knobs });
+const tm = await createTokenManager({ refreshUrl: '/auth/refresh', logoutUrl: '/auth/logout', ...knobs });
 // For the browser console and the end-to-end tests. An injected script could call
 // tm.fetch too: token-warden keeps the token unreadable, it cannot stop a running XSS.
 window.demo = { tm, timeline };

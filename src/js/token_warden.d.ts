@@ -32,7 +32,7 @@ export interface TokenWardenError extends Error {
 /** True when `value` is a `TokenWardenError`; narrows its type. */
 export function isTokenWardenError(value: unknown): value is TokenWardenError;
 
-/** The version of the token-warden package, e.g. `"0.1.0"`. */
+/** The version of the token-warden package, e.g. `"0.1.0"` (needs the module loaded). */
 export function version(): string;
 
 /** Backoff of failed refreshes: exponential with full jitter. */
@@ -88,6 +88,11 @@ export interface TokenManagerEventMap {
 /** The names of the events. */
 export type TokenManagerEvent = keyof TokenManagerEventMap;
 
+/** Every event as a discriminated union: `{ event: 'refreshed'; payload: { expiresAt } } | …`. */
+export type TokenManagerEventUnion = {
+  [E in TokenManagerEvent]: { event: E; payload: TokenManagerEventMap[E] };
+}[TokenManagerEvent];
+
 /**
  * Keeps the access token in WebAssembly memory and refreshes it silently through the
  * HttpOnly refresh cookie. No JavaScript can read the token unless `exposeAccessToken`.
@@ -107,7 +112,17 @@ export class TokenManager {
   refresh(): Promise<void>;
   /** Logs out at `logoutUrl` (if set) and clears memory whatever the server answers. */
   logout(): Promise<void>;
-  /** Subscribes to an event; returns the function that unsubscribes. */
+  /** The session state changed. Returns the function that unsubscribes. */
+  on(event: 'state', handler: (state: SessionState) => void): () => void;
+  /** A new access token is in memory (never the token itself). Returns the function that unsubscribes. */
+  on(event: 'refreshed', handler: (payload: TokenManagerEventMap['refreshed']) => void): () => void;
+  /** A refresh attempt failed. Returns the function that unsubscribes. */
+  on(event: 'refresh-error', handler: (payload: TokenManagerEventMap['refresh-error']) => void): () => void;
+  /** A signed-in session ended. Returns the function that unsubscribes. */
+  on(event: 'session-ended', handler: (payload: TokenManagerEventMap['session-ended']) => void): () => void;
+  /** Something is off but the session goes on. Returns the function that unsubscribes. */
+  on(event: 'warning', handler: (payload: TokenManagerEventMap['warning']) => void): () => void;
+  /** Subscribes to any event by a name held in a variable. Returns the function that unsubscribes. */
   on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEventMap[E]) => void): () => void;
   /** The current session state. */
   readonly state: SessionState;

@@ -45,8 +45,47 @@ pub fn package() -> Result<PathBuf> {
     } else {
         eprintln!("build: npm binaryen is not installed; the wasm is not optimized");
     }
-    print_size(&wasm, &pkg.join(format!("{OUT_NAME}.js")))?;
+    let glue = pkg.join(format!("{OUT_NAME}.js"));
+    write_entry(&pkg, &glue)?;
+    print_size(&wasm, &glue)?;
     Ok(pkg)
+}
+
+/// The package entry (`npm/index.js`, `npm/index.d.ts`) next to the glue, with the
+/// version filled in. The glue's own default wasm URL gets a `./` so that bundlers
+/// that follow every `new URL(..., import.meta.url)` resolve it as a relative file.
+fn write_entry(pkg: &Path, glue: &Path) -> Result {
+    let version = crate_version()?;
+    let entry = read(&root().join("npm/index.js"))?.replace("__TOKEN_WARDEN_VERSION__", &version);
+    write(&pkg.join("index.js"), &entry)?;
+    write(
+        &pkg.join("index.d.ts"),
+        &read(&root().join("npm/index.d.ts"))?,
+    )?;
+    let glue_text = read(glue)?;
+    let patched = glue_text.replace(
+        &format!("new URL('{OUT_NAME}_bg.wasm', import.meta.url)"),
+        &format!("new URL('./{OUT_NAME}_bg.wasm', import.meta.url)"),
+    );
+    write(glue, &patched)
+}
+
+/// The crate version from the root Cargo.toml (the npm package's version too).
+pub fn crate_version() -> Result<String> {
+    let manifest = read(&root().join("Cargo.toml"))?;
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .map(|v| v.trim_end_matches('"').to_owned())
+        .ok_or_else(|| "no version in Cargo.toml".into())
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn print_size(wasm: &Path, js: &Path) -> Result {

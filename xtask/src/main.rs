@@ -2,6 +2,7 @@
 
 mod build;
 mod cmd;
+mod pack;
 mod setup;
 mod test;
 
@@ -12,6 +13,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   build   build the release wasm package into pkg/ and print its size
   demo    setup, build, start the reference server with the demo at http://127.0.0.1:8080
   test    setup, then fmt, clippy, native tests, browser tests, e2e, type checks
+  pack    the npm package in target/npm/token-warden and its tarball
   screenshot  regenerate docs/demo.png (signs in to the demo in headless Chromium)";
 
 fn main() -> ExitCode {
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Some("demo") => build::demo(&args[1..]),
         Some("test") => test::run(),
         Some("screenshot") => build::screenshot(),
+        Some("pack") => setup::run(setup::Needs::build()).and_then(|()| pack::pack().map(drop)),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -4,6 +4,7 @@ use std::process::Command;
 
 use crate::build;
 use crate::cmd::{command, root, run_captured, Result};
+use crate::pack;
 use crate::setup::{self, CHROMEDRIVER, CHROMIUM};
 
 /// Counts across all suites; a failing check without a count is one failure.
@@ -36,6 +37,70 @@ impl Tally {
         }
         (ok, passed)
     }
+
+    /// Runs a check written in Rust (no child process to count tests from).
+    fn check(&mut self, name: &str, check: impl FnOnce() -> Result) {
+        eprintln!("\n==== {name}");
+        match check() {
+            Ok(()) => self.passed += 1,
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                self.failed += 1;
+                self.failures.push(name.to_owned());
+            }
+        }
+    }
+}
+
+/// `npm publish --dry-run --json` lists exactly the files we mean to ship.
+fn check_publish_dry_run(dir: &std::path::Path) -> Result {
+    let out = command("npm")
+        .args(["publish", "--dry-run", "--json"])
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run npm publish --dry-run: {e}"))?;
+    let json = String::from_utf8_lossy(&out.stdout);
+    let mut shipped: Vec<String> = json
+        .split("\"path\": \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+        .collect();
+    shipped.sort();
+    let mut expected: Vec<String> = pack::FILES.iter().map(|f| f.to_string()).collect();
+    expected.push("package.json".into());
+    expected.sort();
+    let unpacked = json
+        .split("\"unpackedSize\": ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .unwrap_or("?");
+    eprintln!(
+        "npm publish --dry-run: {} files, unpacked size {unpacked} B: {}",
+        shipped.len(),
+        shipped.join(", ")
+    );
+    if shipped == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "the package would ship {shipped:?}, expected {expected:?}"
+        ))
+    }
+}
+
+/// Installs the freshly packed tarball into an example and builds it with its bundler's
+/// defaults (no configuration file exists in either example).
+fn build_example(dir: &str) -> Result {
+    let path = root().join(dir);
+    // Same version, new bytes: npm would keep the old copy without a lockfile to compare.
+    let _ = std::fs::remove_dir_all(path.join("node_modules/token-warden"));
+    crate::cmd::run(
+        command("npm")
+            .args(["install", "--no-package-lock", "--no-audit", "--no-fund"])
+            .current_dir(&path),
+    )?;
+    crate::cmd::run(command("npm").args(["run", "build"]).current_dir(&path))
 }
 
 /// Runs everything; exits non-zero on any failure.
@@ -92,11 +157,21 @@ pub fn run() -> Result {
         t.failures.push("browser tests ran zero tests".into());
     }
 
-    match build::package().and_then(|_| build::server_binary()) {
-        Ok(server) => {
+    match pack::pack().and_then(|dir| build::server_binary().map(|server| (dir, server))) {
+        Ok((npm_dir, server)) => {
+            t.check(
+                "npm publish --dry-run ships only the intended files",
+                || check_publish_dry_run(&npm_dir),
+            );
+            for example in ["examples/vite-spa", "examples/webpack"] {
+                t.check(&format!("build {example} from the packed tarball"), || {
+                    build_example(example)
+                });
+            }
             let mut e2e = command("npx");
             e2e.args(["playwright", "test", "--config", "e2e/playwright.config.ts"])
                 .env("TW_SERVER_BIN", &server)
+                .env("TW_NPM_DIR", &npm_dir)
                 .env("TW_CHROMIUM", CHROMIUM);
             let (ok, passed) = t.step(
                 "end-to-end (Playwright, headless Chromium)",

@@ -1,0 +1,122 @@
+//! `cargo xtask pack`: the npm package directory and its `npm pack` tarball.
+//!
+//! `pkg/` (from `build::package`) already holds what the package ships; this adds
+//! `package.json`, the npm README (the intro in `npm/README.md` plus the API and
+//! security sections of the main README, so they cannot drift) and the LICENSE.
+
+use std::path::{Path, PathBuf};
+
+use crate::build;
+use crate::cmd::{command, root, run, Result};
+
+/// The files the package ships; `files` in package.json, and what the tests check.
+pub const FILES: [&str; 7] = [
+    "index.js",
+    "index.d.ts",
+    "token_warden.js",
+    "token_warden.d.ts",
+    "token_warden_bg.wasm",
+    "README.md",
+    "LICENSE",
+];
+
+/// Where the package directory and tarballs go.
+pub fn out_dir() -> PathBuf {
+    root().join("target/npm")
+}
+
+/// The tarball under a stable name, for the examples to depend on.
+pub fn tarball() -> PathBuf {
+    out_dir().join("token-warden.tgz")
+}
+
+/// Builds `pkg/`, writes `target/npm/token-warden/` and packs it.
+pub fn pack() -> Result<PathBuf> {
+    let pkg = build::package()?;
+    let dir = out_dir().join("token-warden");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for file in &FILES[..5] {
+        copy(&pkg.join(file), &dir.join(file))?;
+    }
+    copy(&root().join("LICENSE"), &dir.join("LICENSE"))?;
+    write(&dir.join("README.md"), &npm_readme()?)?;
+    write(
+        &dir.join("package.json"),
+        &package_json(&build::crate_version()?),
+    )?;
+    run(command("npm")
+        .args(["pack", "--silent", "--pack-destination"])
+        .arg(out_dir())
+        .current_dir(&dir))?;
+    let versioned = out_dir().join(format!("token-warden-{}.tgz", build::crate_version()?));
+    copy(&versioned, &tarball())?;
+    let bytes = std::fs::read(&versioned).map_err(|e| e.to_string())?;
+    eprintln!("pack: {} ({} B)", versioned.display(), bytes.len());
+    Ok(dir)
+}
+
+fn package_json(version: &str) -> String {
+    let files: Vec<String> = FILES.iter().map(|f| format!("\"{f}\"")).collect();
+    format!(
+        r#"{{
+  "name": "token-warden",
+  "version": "{version}",
+  "description": "Keeps a single-page app's access token in WebAssembly memory, refreshes it silently through an HttpOnly cookie, and attaches it only to allowed origins.",
+  "license": "MIT",
+  "type": "module",
+  "main": "./index.js",
+  "module": "./index.js",
+  "types": "./index.d.ts",
+  "exports": {{
+    ".": {{
+      "types": "./index.d.ts",
+      "import": "./index.js",
+      "default": "./index.js"
+    }},
+    "./token_warden_bg.wasm": "./token_warden_bg.wasm",
+    "./package.json": "./package.json"
+  }},
+  "files": [{files}],
+  "sideEffects": false,
+  "keywords": ["oauth", "token", "refresh-token", "httponly", "spa", "wasm", "jwt", "bearer"],
+  "engines": {{ "node": ">=18" }}
+}}
+"#,
+        files = files.join(", ")
+    )
+}
+
+/// The npm intro followed by the README's sections between `<!-- npm:start -->` and
+/// `<!-- npm:end -->`.
+fn npm_readme() -> Result<String> {
+    let intro = read(&root().join("npm/README.md"))?;
+    let main = read(&root().join("README.md"))?;
+    let start = main
+        .find("<!-- npm:start -->")
+        .ok_or("README.md has no <!-- npm:start --> marker")?;
+    let end = main
+        .find("<!-- npm:end -->")
+        .ok_or("README.md has no <!-- npm:end --> marker")?;
+    let body = main
+        .get(start..end)
+        .ok_or("the npm markers are out of order")?;
+    Ok(format!(
+        "{intro}\n{}\n",
+        body.trim_start_matches("<!-- npm:start -->").trim()
+    ))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    std::fs::copy(from, to)
+        .map(drop)
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
