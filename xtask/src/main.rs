@@ -1,5 +1,6 @@
 //! `cargo xtask setup|build|demo|test`: the one place that knows how to build token-warden.
 
+mod bench;
 mod build;
 mod cmd;
 mod pack;
@@ -14,6 +15,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   demo    setup, build, start the reference server with the demo at http://127.0.0.1:8080
   test    setup, then fmt, clippy, native tests, browser tests, e2e, type checks
   pack    the npm package in target/npm/token-warden and its tarball
+  bench   size, overhead, hot path, stampede, start-up and soak; writes bench/RESULTS.md
   screenshot  regenerate docs/demo.png (signs in to the demo in headless Chromium)";
 
 fn main() -> ExitCode {
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("demo") => build::demo(&args[1..]),
         Some("test") => test::run(),
         Some("screenshot") => build::screenshot(),
+        Some("bench") => bench::run(),
         Some("pack") => setup::run(setup::Needs::build()).and_then(|()| pack::pack().map(drop)),
         _ => {
             eprintln!("{USAGE}");

@@ -182,6 +182,11 @@ pub fn run() -> Result {
                 t.failed += 1;
                 t.failures.push("e2e ran zero tests".into());
             }
+            t.step(
+                "benchmark, quick correctness run (bench/run.mjs --quick)",
+                crate::bench::quick(&server, &npm_dir),
+                bench_counts,
+            );
             let mut tsc = command("npx");
             tsc.args(["tsc", "--project", "types/tsconfig.json"]);
             t.step("type check of the shipped .d.ts (tsc --strict)", tsc, none);
@@ -250,6 +255,18 @@ fn playwright_counts(out: &str) -> Option<(u64, u64)> {
         }
     }
     passed.map(|p| (p, failed))
+}
+
+/// `bench: N passed, M failed` from bench/run.mjs.
+fn bench_counts(out: &str) -> Option<(u64, u64)> {
+    let line = out
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("bench: "))?;
+    Some((
+        number_before(line, " passed")?,
+        number_before(line, " failed")?,
+    ))
 }
 
 /// The number just before `suffix` in `text`, e.g. `12` in `"ok. 12 passed; 0 failed"`.
