@@ -50,8 +50,8 @@ function assertNoOverlap(stats: Stats) {
 
 const SHORT = { maxRefreshesPerMinute: 120 };
 
-test.describe('five tabs with two-second tokens', () => {
-  test.use({ serverArgs: ['--access-ttl', '2'] });
+test.describe('five tabs with two-second tokens, rotation grace off', () => {
+  test.use({ serverArgs: ['--access-ttl', '2', '--reuse-grace-ms', '0'] });
 
   test('30 s of calls from every tab: no failure, no reuse, refreshes never overlap', async ({ context, server }) => {
     const pages = await openTabs(context, server, 5, SHORT);

@@ -56,6 +56,8 @@ extern "C" {
     fn shift_clock(ms: f64);
     #[wasm_bindgen(js_name = fireOnWindow)]
     fn fire_on_window(event: &str);
+    #[wasm_bindgen(js_name = streamInit)]
+    fn stream_init() -> JsValue;
     #[wasm_bindgen(js_name = makeOptions)]
     fn make_options(extra: JsValue) -> JsValue;
 }
@@ -704,4 +706,24 @@ async fn the_first_request_after_sleeping_past_expiry_carries_a_fresh_token() {
     let sent = f.server.auth_of("/api/me")[0].as_string().unwrap();
     assert_ne!(sent, format!("Bearer {old}"));
     assert_eq!(sent, format!("Bearer {}", f.server.current()));
+}
+
+#[wasm_bindgen_test]
+async fn a_streamed_body_is_never_replayed_the_401_is_returned() {
+    let f = Fixture::new(60.0, "{}");
+    f.start().await;
+    f.server.revoke_current();
+    let response = JsFuture::from(f.tm.fetch("/api/upload".into(), stream_init()))
+        .await
+        .unwrap()
+        .unchecked_into::<web_sys::Response>();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        f.server.count("/api/upload"),
+        1,
+        "a stream cannot be sent twice"
+    );
+    // The 401 still told the manager its token is bad: the next request gets a new one.
+    assert_eq!(f.fetch("/api/me").await.unwrap().status(), 200);
+    assert_eq!(f.server.refreshes(), 2);
 }

@@ -186,3 +186,14 @@ export function shiftClock(ms) {
 export function fireOnWindow(type) {
   window.dispatchEvent(new Event(type));
 }
+
+/** A RequestInit whose body is a ReadableStream (cannot be replayed). */
+export function streamInit() {
+  const body = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('streamed'));
+      controller.close();
+    },
+  });
+  return { method: 'POST', body, duplex: 'half' };
+}
