@@ -23,6 +23,7 @@ use super::locks::{lock_manager, with_lock};
 use super::primitives::Primitives;
 use super::timer::clamp_delay_ms;
 use super::waiters::Waiters;
+use crate::core::error::{concat, push_decimal};
 use crate::core::{
     Config, Effect, EndReason, Error, Event, Input, Phase, Session, TokenGrant, MAX_WAIT_MS,
 };
@@ -54,6 +55,10 @@ pub const EVENT_NAMES: [&str; 5] = [
     "session-ended",
     "warning",
 ];
+
+/// The message for an unknown event name: lists [`EVENT_NAMES`].
+const UNKNOWN_EVENT: &str =
+    "unknown event; expected one of state, refreshed, refresh-error, session-ended, warning";
 
 struct Handler {
     id: u64,
@@ -106,7 +111,7 @@ impl Manager {
             channel: RefCell::new(None),
             from_other_tab: Cell::new(false),
             pending_warnings: RefCell::new(Vec::new()),
-            lock_name: format!("token-warden:refresh:{}", opts_refresh_url),
+            lock_name: concat(&["token-warden:refresh:", &opts_refresh_url]),
         });
         inner.listen_for_wake();
         inner.open_channel();
@@ -238,16 +243,17 @@ impl Manager {
             let outcome = http::post(&inner.prims, &request, guard).await;
             let problem = match outcome {
                 Ok((response, _, _)) if response.ok() => None,
-                Ok((response, _, _)) => Some(format!(
-                    "the logout endpoint answered {}",
-                    response.status()
-                )),
-                Err(e) => Some(format!("the logout request failed: {e}")),
+                Ok((response, _, _)) => {
+                    let mut m = String::from("the logout endpoint answered ");
+                    push_decimal(&mut m, u64::from(response.status()));
+                    Some(m)
+                }
+                Err(e) => Some(concat(&["the logout request failed: ", &e.message()])),
             };
             if let Some(message) = problem {
                 inner.emit(&Event::Warning {
                     code: "logout_failed",
-                    message: format!("{message}; the session was cleared locally anyway"),
+                    message: concat(&[&message, "; the session was cleared locally anyway"]),
                 });
             }
         }
@@ -263,7 +269,7 @@ impl Manager {
             return Err(Error::TokenNotExposed);
         }
         match inner.bearer_token().await? {
-            Some((token, _)) => Ok(token.to_string()),
+            Some((token, _)) => Ok(String::from(token.as_str())),
             None => Err(Error::NotSignedIn),
         }
     }
@@ -311,7 +317,7 @@ impl Manager {
         let Some(event) = EVENT_NAMES.iter().copied().find(|n| *n == event) else {
             return Err(Error::InvalidOptions {
                 field: "event".into(),
-                reason: format!("unknown event; expected one of {}", EVENT_NAMES.join(", ")),
+                reason: UNKNOWN_EVENT.into(),
             });
         };
         let id = self.inner.next_handler.get().wrapping_add(1);
@@ -477,7 +483,7 @@ impl Inner {
     fn bearer_header_now(&self) -> Option<Zeroizing<String>> {
         let session = self.session.borrow();
         let (token, _) = session.usable_token(now_ms())?;
-        Some(Zeroizing::new(format!("Bearer {}", token.secret())))
+        Some(bearer(token.secret()))
     }
 
     async fn send(&self, request: &Request) -> Result<Response, JsValue> {
@@ -554,7 +560,7 @@ impl Inner {
 
     fn open_channel(self: &Rc<Self>) {
         let weak = Rc::downgrade(self);
-        let name = format!("token-warden:{}", self.opts.refresh_url);
+        let name = concat(&["token-warden:", &self.opts.refresh_url]);
         let channel = Channel::open(&name, move |message| {
             if let Some(inner) = weak.upgrade() {
                 inner.on_tab_message(message);
@@ -668,9 +674,20 @@ fn event_payload(event: &Event) -> (&'static str, JsValue) {
     (name, object.into())
 }
 
+/// `Bearer <token>`, built in a buffer of the exact size so no reallocation leaves an
+/// unzeroized copy behind.
+fn bearer(token: &str) -> Zeroizing<String> {
+    const PREFIX: &str = "Bearer ";
+    let mut value = Zeroizing::new(String::with_capacity(
+        PREFIX.len().saturating_add(token.len()),
+    ));
+    value.push_str(PREFIX);
+    value.push_str(token);
+    value
+}
+
 fn attach_bearer(request: &Request, token: &str) -> Result<(), JsValue> {
-    let value = Zeroizing::new(format!("Bearer {token}"));
-    request.headers().set("Authorization", &value)
+    request.headers().set("Authorization", &bearer(token))
 }
 
 fn has_stream_body(init: &JsValue) -> bool {
@@ -684,4 +701,15 @@ fn navigator_online() -> bool {
         .and_then(|n| js_sys::Reflect::get(&n, &"onLine".into()))
         .map(|v| v.as_bool() != Some(false))
         .unwrap_or(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_event_message_lists_every_event() {
+        let expected = ["unknown event; expected one of ", &EVENT_NAMES.join(", ")].concat();
+        assert_eq!(UNKNOWN_EVENT, expected);
+    }
 }

@@ -29,7 +29,7 @@ impl Primitives {
                 .and_then(|v| v.dyn_into::<Function>().ok())
                 .ok_or_else(|| Error::InvalidOptions {
                     field: name.into(),
-                    reason: format!("this environment has no global {name}"),
+                    reason: crate::core::error::concat(&["this environment has no global ", name]),
                 })
         };
         Ok(Self {

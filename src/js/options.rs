@@ -6,6 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser::manager::ManagerOptions;
 use crate::browser::primitives::{page_origin, Primitives};
+use crate::core::error::push_decimal;
 use crate::core::{Config, Error, ExpiryPolicy, RetryPolicy};
 
 /// Every option name, for the unknown-field check and the error message.
@@ -22,6 +23,11 @@ const FIELDS: [&str; 11] = [
     "exposeAccessToken",
     "maxRefreshesPerMinute",
 ];
+
+/// The message for an unknown option name: lists [`FIELDS`].
+const UNKNOWN_OPTION: &str = "unknown option; known options are refreshUrl, logoutUrl, \
+    allowedOrigins, refreshLeadSeconds, csrfHeader, requestTimeoutMs, retry, \
+    defaultLifetimeSeconds, maxTokenBytes, exposeAccessToken, maxRefreshesPerMinute";
 
 /// The default anti-CSRF header: any custom header forces a CORS preflight cross-origin.
 pub const DEFAULT_CSRF_HEADER: (&str, &str) = ("X-Requested-With", "token-warden");
@@ -44,10 +50,7 @@ pub fn parse(value: &JsValue) -> Result<ManagerOptions, Error> {
     for key in Object::keys(obj).iter() {
         let key = key.as_string().unwrap_or_default();
         if !FIELDS.contains(&key.as_str()) {
-            return Err(invalid(
-                &key,
-                format!("unknown option; known options are {}", FIELDS.join(", ")),
-            ));
+            return Err(invalid(&key, UNKNOWN_OPTION));
         }
     }
     let prims = Primitives::capture()?;
@@ -120,10 +123,11 @@ fn number(v: &JsValue, field: &str, min: f64, max: f64) -> Result<Option<f64>, E
         .ok_or_else(|| invalid(field, "expected a number"))?;
     if !n.is_finite() || n < min || n > max {
         // Whole numbers: formatting an f64 would pull ~15 KB of float printing into the wasm.
-        return Err(invalid(
-            field,
-            format!("expected a number from {} to {}", min as u64, max as u64),
-        ));
+        let mut reason = String::from("expected a number from ");
+        push_decimal(&mut reason, min as u64);
+        reason.push_str(" to ");
+        push_decimal(&mut reason, max as u64);
+        return Err(invalid(field, reason));
     }
     Ok(Some(n))
 }
@@ -258,4 +262,15 @@ fn csrf(v: &JsValue) -> Result<Option<(String, String)>, Error> {
         return Err(invalid(FIELD, "the header value must be printable ASCII"));
     }
     Ok(Some((name, value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_option_message_lists_every_option() {
+        let expected = ["unknown option; known options are ", &FIELDS.join(", ")].concat();
+        assert_eq!(UNKNOWN_OPTION, expected);
+    }
 }
