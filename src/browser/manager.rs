@@ -4,10 +4,14 @@
 //! Shared state is `Rc<Inner>` with short `RefCell` borrows; no borrow is held across
 //! an `.await`, and JS handlers run only when no borrow is held.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use gloo_timers::callback::Timeout;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
+
+use super::timer::Timeout;
 use js_sys::{Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -145,7 +149,7 @@ impl Manager {
     pub async fn start(&self) -> Result<Phase, Error> {
         let inner = &self.inner;
         inner.ensure_alive()?;
-        let warnings = std::mem::take(&mut *inner.pending_warnings.borrow_mut());
+        let warnings = core::mem::take(&mut *inner.pending_warnings.borrow_mut());
         for warning in &warnings {
             inner.emit(warning);
         }

@@ -4,6 +4,8 @@
 //! caller) does not see the requests we send with a bearer token. This is best effort:
 //! a script that ran *before* us could have replaced them already.
 
+use alloc::string::String;
+
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Request};

@@ -1,5 +1,7 @@
 //! Base64url decoding for JWT segments.
 
+use alloc::vec::Vec;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD_INDIFFERENT;
 use base64::Engine;
 

@@ -1,6 +1,8 @@
 //! Unverified JWT claim decoding, used only to learn `exp`/`iat` and to show
 //! claims to the app. Nothing here checks a signature.
 
+use alloc::string::String;
+
 use super::base64url::decode_base64url;
 use super::json::{self, Json};
 use super::Error;

@@ -3,6 +3,7 @@
 
 use super::claims::Claims;
 use super::json::Json;
+use super::number::floor;
 use super::{Error, DEFAULT_MAX_TOKEN_BYTES, MAX_LIFETIME_MS};
 
 /// How token responses are judged; part of the app's configuration.
@@ -99,7 +100,7 @@ pub fn from_expires_in(value: &Json, received_at_ms: u64) -> Result<Expiry, Erro
     if secs < 0.0 {
         return bad("expires_in is negative");
     }
-    let secs = secs.floor();
+    let secs = floor(secs);
     if secs < 1.0 {
         return bad("expires_in must be positive");
     }
@@ -163,7 +164,7 @@ fn secs_to_ms(secs: f64) -> i128 {
     } else {
         secs.clamp(-LIMIT, LIMIT)
     };
-    (clamped * 1_000.0).floor() as i128
+    floor(clamped * 1_000.0) as i128
 }
 
 #[cfg(test)]

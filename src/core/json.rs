@@ -3,6 +3,9 @@
 //! Hand-written instead of serde_json to keep the WASM small, and strict
 //! because its inputs (token responses, JWT payloads) come from the network.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use core::fmt;
 use zeroize::Zeroize;
 

@@ -1,6 +1,10 @@
 //! `TokenManagerOptions` from JavaScript: every field type-checked, unknown fields
 //! refused (a typo such as `refreshURL` must not be silently ignored).
 
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 

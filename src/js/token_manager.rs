@@ -1,6 +1,9 @@
 //! `TokenManager`, the class JavaScript uses.
 
-use std::future::Future;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
+use core::future::Future;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
