@@ -186,7 +186,7 @@ fn origins(prims: &Primitives, v: &JsValue) -> Result<Vec<String>, Error> {
         let text = item
             .as_string()
             .ok_or_else(|| invalid(FIELD, "every entry must be a string"))?;
-        if text.contains('*') {
+        if text.bytes().any(|b| b == b'*') {
             return Err(invalid(
                 FIELD,
                 "wildcards are not allowed; list exact origins",
@@ -252,8 +252,10 @@ fn csrf(v: &JsValue) -> Result<Option<(String, String)>, Error> {
             "expected { name: string, value: string } or null",
         ));
     };
-    let token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || !name.chars().all(token_char) {
+    // Bytes, not chars: `str::contains(char)` with a non-ASCII char would pull a
+    // substring searcher and its panic messages into the wasm.
+    let token_byte = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token_byte) {
         return Err(invalid(FIELD, "the header name must be an HTTP token"));
     }
     if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie") {
@@ -262,7 +264,7 @@ fn csrf(v: &JsValue) -> Result<Option<(String, String)>, Error> {
             "the header name cannot be Authorization or Cookie",
         ));
     }
-    if value.is_empty() || !value.chars().all(|c| (' '..='~').contains(&c)) {
+    if value.is_empty() || !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
         return Err(invalid(FIELD, "the header value must be printable ASCII"));
     }
     Ok(Some((name, value)))
