@@ -15,7 +15,9 @@ use core::future::Future;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
+
+use super::task::promise;
 
 /// `navigator.locks.request`, bound to its `LockManager`, if the browser has it.
 pub fn lock_manager() -> Option<(JsValue, Function)> {
@@ -43,13 +45,13 @@ pub async fn with_lock<T: 'static>(name: &str, task: impl Future<Output = T> + '
         // The lock is held until the promise this callback returns settles.
         let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {
             let task = task_in.borrow_mut().take();
-            future_to_promise(async move {
+            promise(Box::pin(async move {
                 if let Some(task) = task {
                     let value = task.await;
                     *out_in.borrow_mut() = Some(value);
                 }
                 Ok(JsValue::UNDEFINED)
-            })
+            }))
         });
         if let Ok(promise) = request.call2(&locks, &JsValue::from_str(name), &callback) {
             let _ = JsFuture::from(Promise::from(promise)).await;

@@ -5,6 +5,7 @@
 //! an `.await`, and JS handlers run only when no borrow is held.
 
 use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -14,7 +15,7 @@ use core::cell::{Cell, RefCell};
 use super::timer::Timeout;
 use js_sys::{Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Request, Response};
 use zeroize::Zeroizing;
 
@@ -25,6 +26,7 @@ use super::js_error::to_js;
 use super::listener::Listener;
 use super::locks::{lock_manager, with_lock};
 use super::primitives::Primitives;
+use super::task::spawn;
 use super::timer::clamp_delay_ms;
 use super::waiters::Waiters;
 use crate::core::error::{concat, push_decimal};
@@ -402,7 +404,7 @@ impl Inner {
 
     fn send_refresh(self: &Rc<Self>) {
         let inner = self.clone();
-        spawn_local(async move {
+        spawn(Box::pin(async move {
             let result = inner.refresh_request().await;
             // Every SendRefresh gets exactly one answer, even an aborted one: the core
             // knows which answers are stale (after a logout or an accepted grant).
@@ -415,7 +417,7 @@ impl Inner {
                 }
             };
             inner.feed(input);
-        });
+        }));
     }
 
     async fn refresh_request(self: &Rc<Self>) -> Result<TokenGrant, crate::core::RefreshFailure> {
@@ -592,9 +594,9 @@ impl Inner {
                 let manager = Manager {
                     inner: self.clone(),
                 };
-                spawn_local(async move {
+                spawn(Box::pin(async move {
                     let _ = manager.start().await;
-                });
+                }));
             }
             TabMessage::SignedIn | TabMessage::Refreshed { .. } => {}
         }
