@@ -1,10 +1,12 @@
 //! The requests token-warden sends itself (refresh, sign-in, logout), each with a
 //! timeout, and the reading of their answers into core results.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use alloc::string::String;
 
-use gloo_timers::callback::Timeout;
+use alloc::rc::Rc;
+use core::cell::Cell;
+
+use super::timer::Timeout;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

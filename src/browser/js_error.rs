@@ -10,7 +10,7 @@ pub const ERROR_NAME: &str = "TokenWardenError";
 
 /// Builds `Error { name: "TokenWardenError", code, message }`. Messages never hold a token.
 pub fn to_js(err: &Error) -> JsValue {
-    let js = js_sys::Error::new(&err.to_string());
+    let js = js_sys::Error::new(&err.message());
     js.set_name(ERROR_NAME);
     let _ = Reflect::set(
         &js,

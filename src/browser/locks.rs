@@ -6,14 +6,18 @@
 //! the cookie when the request is sent, a tab that waited for the lock presents the
 //! already-rotated cookie.
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::rc::Rc;
+use alloc::boxed::Box;
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::future::Future;
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
+
+use super::task::promise;
 
 /// `navigator.locks.request`, bound to its `LockManager`, if the browser has it.
 pub fn lock_manager() -> Option<(JsValue, Function)> {
@@ -29,7 +33,7 @@ pub fn lock_manager() -> Option<(JsValue, Function)> {
 }
 
 /// A task handed to the lock callback, or run here when there is no lock.
-type Slot<T> = Rc<RefCell<Option<std::pin::Pin<Box<dyn Future<Output = T>>>>>>;
+type Slot<T> = Rc<RefCell<Option<core::pin::Pin<Box<dyn Future<Output = T>>>>>>;
 
 /// Runs `task` while holding the exclusive lock `name`; without Web Locks (or if the
 /// request fails) it runs unlocked, so a single tab always works.
@@ -41,13 +45,13 @@ pub async fn with_lock<T: 'static>(name: &str, task: impl Future<Output = T> + '
         // The lock is held until the promise this callback returns settles.
         let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {
             let task = task_in.borrow_mut().take();
-            future_to_promise(async move {
+            promise(Box::pin(async move {
                 if let Some(task) = task {
                     let value = task.await;
                     *out_in.borrow_mut() = Some(value);
                 }
                 Ok(JsValue::UNDEFINED)
-            })
+            }))
         });
         if let Ok(promise) = request.call2(&locks, &JsValue::from_str(name), &callback) {
             let _ = JsFuture::from(Promise::from(promise)).await;
@@ -63,6 +67,6 @@ pub async fn with_lock<T: 'static>(name: &str, task: impl Future<Output = T> + '
         // The task ran inside the lock but its result is gone: cannot happen, as the
         // callback stores it before its promise resolves. Re-running is not possible,
         // so park forever rather than invent a value.
-        None => std::future::pending().await,
+        None => core::future::pending().await,
     }
 }

@@ -4,13 +4,18 @@
 //! Shared state is `Rc<Inner>` with short `RefCell` borrows; no borrow is held across
 //! an `.await`, and JS handlers run only when no borrow is held.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use gloo_timers::callback::Timeout;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
+
+use super::timer::Timeout;
 use js_sys::{Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Request, Response};
 use zeroize::Zeroizing;
 
@@ -21,8 +26,10 @@ use super::js_error::to_js;
 use super::listener::Listener;
 use super::locks::{lock_manager, with_lock};
 use super::primitives::Primitives;
+use super::task::spawn;
 use super::timer::clamp_delay_ms;
 use super::waiters::Waiters;
+use crate::core::error::{concat, push_decimal};
 use crate::core::{
     Config, Effect, EndReason, Error, Event, Input, Phase, Session, TokenGrant, MAX_WAIT_MS,
 };
@@ -54,6 +61,10 @@ pub const EVENT_NAMES: [&str; 5] = [
     "session-ended",
     "warning",
 ];
+
+/// The message for an unknown event name: lists [`EVENT_NAMES`].
+const UNKNOWN_EVENT: &str =
+    "unknown event; expected one of state, refreshed, refresh-error, session-ended, warning";
 
 struct Handler {
     id: u64,
@@ -106,7 +117,7 @@ impl Manager {
             channel: RefCell::new(None),
             from_other_tab: Cell::new(false),
             pending_warnings: RefCell::new(Vec::new()),
-            lock_name: format!("token-warden:refresh:{}", opts_refresh_url),
+            lock_name: concat(&["token-warden:refresh:", &opts_refresh_url]),
         });
         inner.listen_for_wake();
         inner.open_channel();
@@ -140,7 +151,7 @@ impl Manager {
     pub async fn start(&self) -> Result<Phase, Error> {
         let inner = &self.inner;
         inner.ensure_alive()?;
-        let warnings = std::mem::take(&mut *inner.pending_warnings.borrow_mut());
+        let warnings = core::mem::take(&mut *inner.pending_warnings.borrow_mut());
         for warning in &warnings {
             inner.emit(warning);
         }
@@ -238,16 +249,17 @@ impl Manager {
             let outcome = http::post(&inner.prims, &request, guard).await;
             let problem = match outcome {
                 Ok((response, _, _)) if response.ok() => None,
-                Ok((response, _, _)) => Some(format!(
-                    "the logout endpoint answered {}",
-                    response.status()
-                )),
-                Err(e) => Some(format!("the logout request failed: {e}")),
+                Ok((response, _, _)) => {
+                    let mut m = String::from("the logout endpoint answered ");
+                    push_decimal(&mut m, u64::from(response.status()));
+                    Some(m)
+                }
+                Err(e) => Some(concat(&["the logout request failed: ", &e.message()])),
             };
             if let Some(message) = problem {
                 inner.emit(&Event::Warning {
                     code: "logout_failed",
-                    message: format!("{message}; the session was cleared locally anyway"),
+                    message: concat(&[&message, "; the session was cleared locally anyway"]),
                 });
             }
         }
@@ -263,7 +275,7 @@ impl Manager {
             return Err(Error::TokenNotExposed);
         }
         match inner.bearer_token().await? {
-            Some((token, _)) => Ok(token.to_string()),
+            Some((token, _)) => Ok(String::from(token.as_str())),
             None => Err(Error::NotSignedIn),
         }
     }
@@ -311,7 +323,7 @@ impl Manager {
         let Some(event) = EVENT_NAMES.iter().copied().find(|n| *n == event) else {
             return Err(Error::InvalidOptions {
                 field: "event".into(),
-                reason: format!("unknown event; expected one of {}", EVENT_NAMES.join(", ")),
+                reason: UNKNOWN_EVENT.into(),
             });
         };
         let id = self.inner.next_handler.get().wrapping_add(1);
@@ -392,7 +404,7 @@ impl Inner {
 
     fn send_refresh(self: &Rc<Self>) {
         let inner = self.clone();
-        spawn_local(async move {
+        spawn(Box::pin(async move {
             let result = inner.refresh_request().await;
             // Every SendRefresh gets exactly one answer, even an aborted one: the core
             // knows which answers are stale (after a logout or an accepted grant).
@@ -405,7 +417,7 @@ impl Inner {
                 }
             };
             inner.feed(input);
-        });
+        }));
     }
 
     async fn refresh_request(self: &Rc<Self>) -> Result<TokenGrant, crate::core::RefreshFailure> {
@@ -477,7 +489,7 @@ impl Inner {
     fn bearer_header_now(&self) -> Option<Zeroizing<String>> {
         let session = self.session.borrow();
         let (token, _) = session.usable_token(now_ms())?;
-        Some(Zeroizing::new(format!("Bearer {}", token.secret())))
+        Some(bearer(token.secret()))
     }
 
     async fn send(&self, request: &Request) -> Result<Response, JsValue> {
@@ -554,7 +566,7 @@ impl Inner {
 
     fn open_channel(self: &Rc<Self>) {
         let weak = Rc::downgrade(self);
-        let name = format!("token-warden:{}", self.opts.refresh_url);
+        let name = concat(&["token-warden:", &self.opts.refresh_url]);
         let channel = Channel::open(&name, move |message| {
             if let Some(inner) = weak.upgrade() {
                 inner.on_tab_message(message);
@@ -582,9 +594,9 @@ impl Inner {
                 let manager = Manager {
                     inner: self.clone(),
                 };
-                spawn_local(async move {
+                spawn(Box::pin(async move {
                     let _ = manager.start().await;
-                });
+                }));
             }
             TabMessage::SignedIn | TabMessage::Refreshed { .. } => {}
         }
@@ -668,9 +680,20 @@ fn event_payload(event: &Event) -> (&'static str, JsValue) {
     (name, object.into())
 }
 
+/// `Bearer <token>`, built in a buffer of the exact size so no reallocation leaves an
+/// unzeroized copy behind.
+fn bearer(token: &str) -> Zeroizing<String> {
+    const PREFIX: &str = "Bearer ";
+    let mut value = Zeroizing::new(String::with_capacity(
+        PREFIX.len().saturating_add(token.len()),
+    ));
+    value.push_str(PREFIX);
+    value.push_str(token);
+    value
+}
+
 fn attach_bearer(request: &Request, token: &str) -> Result<(), JsValue> {
-    let value = Zeroizing::new(format!("Bearer {token}"));
-    request.headers().set("Authorization", &value)
+    request.headers().set("Authorization", &bearer(token))
 }
 
 fn has_stream_body(init: &JsValue) -> bool {
@@ -684,4 +707,15 @@ fn navigator_online() -> bool {
         .and_then(|n| js_sys::Reflect::get(&n, &"onLine".into()))
         .map(|v| v.as_bool() != Some(false))
         .unwrap_or(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_event_message_lists_every_event() {
+        let expected = ["unknown event; expected one of ", &EVENT_NAMES.join(", ")].concat();
+        assert_eq!(UNKNOWN_EVENT, expected);
+    }
 }

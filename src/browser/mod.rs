@@ -13,5 +13,6 @@ pub mod listener;
 pub mod locks;
 pub mod manager;
 pub mod primitives;
+pub mod task;
 pub mod timer;
 pub mod waiters;

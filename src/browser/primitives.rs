@@ -4,6 +4,8 @@
 //! caller) does not see the requests we send with a bearer token. This is best effort:
 //! a script that ran *before* us could have replaced them already.
 
+use alloc::string::String;
+
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Request};
@@ -29,7 +31,7 @@ impl Primitives {
                 .and_then(|v| v.dyn_into::<Function>().ok())
                 .ok_or_else(|| Error::InvalidOptions {
                     field: name.into(),
-                    reason: format!("this environment has no global {name}"),
+                    reason: crate::core::error::concat(&["this environment has no global ", name]),
                 })
         };
         Ok(Self {

@@ -4,11 +4,13 @@
 //! waiter with a deadline owns a timer that fails it alone, and releasing the waiter
 //! cancels that timer.
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::rc::{Rc, Weak};
+use alloc::vec::Vec;
 
-use gloo_timers::callback::Timeout;
+use alloc::rc::{Rc, Weak};
+use core::cell::{Cell, RefCell};
+use core::future::Future;
+
+use super::timer::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -93,7 +95,7 @@ impl Waiters {
     }
 
     fn finish_all(&self, err: Option<&Error>) {
-        let list = std::mem::take(&mut *self.list.borrow_mut());
+        let list = core::mem::take(&mut *self.list.borrow_mut());
         for waiter in list {
             *waiter.outcome.borrow_mut() = err.cloned();
             let _ = waiter.resolve.call0(&JsValue::NULL);

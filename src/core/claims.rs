@@ -1,6 +1,8 @@
 //! Unverified JWT claim decoding, used only to learn `exp`/`iat` and to show
 //! claims to the app. Nothing here checks a signature.
 
+use alloc::string::String;
+
 use super::base64url::decode_base64url;
 use super::json::{self, Json};
 use super::Error;
@@ -55,13 +57,7 @@ pub mod dangerous {
     /// Decodes a JWT's header and payload without checking the signature.
     pub fn decode_unverified(token: &str) -> Result<Claims, Error> {
         let bad = |reason| Error::MalformedToken { reason };
-        let mut segments = token.split('.');
-        let (Some(header), Some(payload), Some(_signature), None) = (
-            segments.next(),
-            segments.next(),
-            segments.next(),
-            segments.next(),
-        ) else {
+        let Some((header, payload)) = header_and_payload(token) else {
             return Err(bad("token is not a JWT"));
         };
 
@@ -93,6 +89,23 @@ pub mod dangerous {
             // Moved, not copied, so the only copy left is the zeroized one.
             payload_json: core::mem::take(&mut *payload_json),
         })
+    }
+
+    /// The first two of exactly three `.`-separated segments.
+    fn header_and_payload(token: &str) -> Option<(&str, &str)> {
+        let dots: [usize; 2] = {
+            let mut found = token.bytes().enumerate().filter(|&(_, b)| b == b'.');
+            let first = found.next()?.0;
+            let second = found.next()?.0;
+            if found.next().is_some() {
+                return None;
+            }
+            [first, second]
+        };
+        // Dots are ASCII, so these are char boundaries and `get` always succeeds.
+        let header = token.get(..dots[0])?;
+        let payload = token.get(dots[0].saturating_add(1)..dots[1])?;
+        Some((header, payload))
     }
 
     fn decode_segment(

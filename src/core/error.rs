@@ -1,13 +1,11 @@
 //! The single error type shared by the core and surfaced to JS as `code`.
+//!
+//! Messages are assembled with `push_str` rather than `format!`/`thiserror`: the
+//! `core::fmt` machinery they would pull in is the largest single cost in the wasm.
 
-/// Renders an optional (already sanitized) server description as a message
-/// suffix, so users see the server's hint without a dangling "()".
-fn suffix(description: &Option<String>) -> String {
-    match description {
-        Some(d) if !d.is_empty() => format!(" ({d})"),
-        _ => String::new(),
-    }
-}
+use alloc::string::String;
+
+use core::fmt;
 
 /// Longest server-provided text we keep; enough for a useful hint, too short
 /// to smuggle a payload into logs.
@@ -16,12 +14,11 @@ pub const MAX_SERVER_TEXT_CHARS: usize = 200;
 /// Everything that can go wrong, as stable machine-readable codes.
 ///
 /// Messages never contain token bytes: they are logged and shown to users.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// The caller's configuration cannot work; reported at construction time
     /// so misconfiguration fails loudly instead of looping at runtime.
-    #[error("invalid option `{field}`: {reason}")]
     InvalidOptions {
         /// The option's JS-facing name.
         field: String,
@@ -29,19 +26,15 @@ pub enum Error {
         reason: String,
     },
     /// The refresh request never got an HTTP response.
-    #[error("the refresh request failed at the network level")]
     Network,
     /// The refresh request took longer than the configured timeout.
-    #[error("the refresh request timed out")]
     Timeout,
     /// The refresh token (cookie) was rejected: the session is over.
-    #[error("the refresh token was rejected; sign in again{}", suffix(.description))]
     InvalidGrant {
         /// Sanitized `error_description`, if the server sent one.
         description: Option<String>,
     },
     /// Another RFC 6749 §5.2 error: a configuration problem, not a blip.
-    #[error("the authorization server refused the refresh with `{error}` (HTTP {status}){}", suffix(.description))]
     OAuth {
         /// Sanitized RFC 6749 error code.
         error: String,
@@ -51,65 +44,152 @@ pub enum Error {
         status: u16,
     },
     /// 5xx: the server is having trouble; worth retrying.
-    #[error("the authorization server failed with HTTP {status}")]
     Server {
         /// The 5xx status.
         status: u16,
     },
     /// 429: the server asked us to slow down.
-    #[error("the authorization server is rate limiting refreshes")]
     RateLimited,
     /// A status the refresh protocol has no meaning for (3xx, 404, ...).
-    #[error("the refresh endpoint answered with unexpected HTTP {status}")]
     HttpStatus {
         /// The unexpected status.
         status: u16,
     },
     /// The success body is not a usable token response.
-    #[error("the token response is malformed: {reason}")]
     MalformedResponse {
         /// Which rule the body broke.
         reason: &'static str,
     },
     /// The access token itself is not acceptable.
-    #[error("the access token is malformed: {reason}")]
     MalformedToken {
         /// Which rule the token broke (never the token).
         reason: &'static str,
     },
     /// Only bearer tokens can be attached by this library.
-    #[error("the token response has a missing or unsupported token_type")]
     UnsupportedTokenType,
     /// `expires_in` (or the derived lifetime) cannot be trusted.
-    #[error("the token lifetime is invalid: {reason}")]
     InvalidExpiresIn {
         /// Which rule the lifetime broke.
         reason: &'static str,
     },
     /// Neither `expires_in`, a JWT `exp` nor a default lifetime is available.
-    #[error("the token expiry is unknown and no default lifetime is configured")]
     UnknownExpiry,
     /// No valid token could be obtained in time.
-    #[error("no valid access token could be obtained in time")]
     TokenExpired,
     /// There is no session.
-    #[error("not signed in")]
     NotSignedIn,
     /// The app chose not to expose the raw token to JS.
-    #[error("the access token is not exposed to JavaScript")]
     TokenNotExposed,
     /// The instance was disposed.
-    #[error("the token manager was disposed")]
     Disposed,
     /// The caller aborted its own request.
-    #[error("the request was aborted by the caller")]
     Aborted,
     /// The refresh ceiling was hit; refusing to hammer the server.
-    #[error("too many refreshes in the last minute")]
     TooManyRefreshes,
 }
 
+/// Shows [`Error::message`].
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Appends the decimal digits of `n` (no `core::fmt`).
+pub fn push_decimal(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    for slot in digits.iter_mut().rev() {
+        // `rest % 10` is a single digit, so the cast cannot truncate.
+        *slot = b'0'.saturating_add((rest % 10) as u8);
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in digits.iter().skip(digits.len().saturating_sub(len)) {
+        out.push(char::from(d));
+    }
+}
+
+/// Concatenates `parts` into one string.
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 impl Error {
+    /// The human-readable message shown to users and logs. Never holds token bytes.
+    pub fn message(&self) -> String {
+        let (text, detail) = match self {
+            Error::InvalidOptions { field, reason } => {
+                return concat(&["invalid option `", field, "`: ", reason]);
+            }
+            Error::Network => ("the refresh request failed at the network level", None),
+            Error::Timeout => ("the refresh request timed out", None),
+            Error::InvalidGrant { description } => {
+                let mut m = String::from("the refresh token was rejected; sign in again");
+                push_description(&mut m, description);
+                return m;
+            }
+            Error::OAuth {
+                error,
+                description,
+                status,
+            } => {
+                let mut m = concat(&[
+                    "the authorization server refused the refresh with `",
+                    error,
+                    "` (HTTP ",
+                ]);
+                push_decimal(&mut m, u64::from(*status));
+                m.push(')');
+                push_description(&mut m, description);
+                return m;
+            }
+            Error::Server { status } => {
+                let mut m = String::from("the authorization server failed with HTTP ");
+                push_decimal(&mut m, u64::from(*status));
+                return m;
+            }
+            Error::RateLimited => ("the authorization server is rate limiting refreshes", None),
+            Error::HttpStatus { status } => {
+                let mut m = String::from("the refresh endpoint answered with unexpected HTTP ");
+                push_decimal(&mut m, u64::from(*status));
+                return m;
+            }
+            Error::MalformedResponse { reason } => {
+                ("the token response is malformed: ", Some(*reason))
+            }
+            Error::MalformedToken { reason } => ("the access token is malformed: ", Some(*reason)),
+            Error::UnsupportedTokenType => (
+                "the token response has a missing or unsupported token_type",
+                None,
+            ),
+            Error::InvalidExpiresIn { reason } => {
+                ("the token lifetime is invalid: ", Some(*reason))
+            }
+            Error::UnknownExpiry => (
+                "the token expiry is unknown and no default lifetime is configured",
+                None,
+            ),
+            Error::TokenExpired => ("no valid access token could be obtained in time", None),
+            Error::NotSignedIn => ("not signed in", None),
+            Error::TokenNotExposed => ("the access token is not exposed to JavaScript", None),
+            Error::Disposed => ("the token manager was disposed", None),
+            Error::Aborted => ("the request was aborted by the caller", None),
+            Error::TooManyRefreshes => ("too many refreshes in the last minute", None),
+        };
+        concat(&[text, detail.unwrap_or("")])
+    }
+
     /// Stable code for JS (`err.code`), so apps never match on messages.
     pub fn code(&self) -> &'static str {
         match self {
@@ -158,6 +238,16 @@ impl Error {
         Error::InvalidGrant {
             description: description.map(sanitize_server_text),
         }
+    }
+}
+
+/// Renders an optional (already sanitized) server description as a message
+/// suffix, so users see the server's hint without a dangling "()".
+fn push_description(out: &mut String, description: &Option<String>) {
+    if let Some(d) = description.as_deref().filter(|d| !d.is_empty()) {
+        out.push_str(" (");
+        out.push_str(d);
+        out.push(')');
     }
 }
 
@@ -214,6 +304,75 @@ mod tests {
         assert_eq!(description.as_deref(), Some("line1line2[31m"));
         let long = "x".repeat(1000);
         assert_eq!(sanitize_server_text(&long).len(), MAX_SERVER_TEXT_CHARS);
+    }
+
+    #[test]
+    fn messages_match_the_former_format_strings() {
+        let d = Some("hint".to_owned());
+        let rows = [
+            (
+                Error::InvalidOptions {
+                    field: "retry.maxAttempts".into(),
+                    reason: "expected a number from 1 to 100".into(),
+                },
+                "invalid option `retry.maxAttempts`: expected a number from 1 to 100".to_owned(),
+            ),
+            (
+                Error::OAuth {
+                    error: "invalid_client".into(),
+                    description: d.clone(),
+                    status: 400,
+                },
+                "the authorization server refused the refresh with `invalid_client` (HTTP 400) (hint)"
+                    .to_owned(),
+            ),
+            (
+                Error::OAuth {
+                    error: "x".into(),
+                    description: Some(String::new()),
+                    status: 0,
+                },
+                "the authorization server refused the refresh with `x` (HTTP 0)".to_owned(),
+            ),
+            (
+                Error::Server { status: 503 },
+                "the authorization server failed with HTTP 503".to_owned(),
+            ),
+            (
+                Error::HttpStatus { status: 65535 },
+                "the refresh endpoint answered with unexpected HTTP 65535".to_owned(),
+            ),
+            (
+                Error::InvalidGrant { description: d },
+                "the refresh token was rejected; sign in again (hint)".to_owned(),
+            ),
+            (
+                Error::MalformedToken { reason: "r" },
+                "the access token is malformed: r".to_owned(),
+            ),
+            (
+                Error::MalformedResponse { reason: "r" },
+                "the token response is malformed: r".to_owned(),
+            ),
+            (
+                Error::InvalidExpiresIn { reason: "r" },
+                "the token lifetime is invalid: r".to_owned(),
+            ),
+            (Error::NotSignedIn, "not signed in".to_owned()),
+        ];
+        for (error, expected) in rows {
+            assert_eq!(error.message(), expected);
+            assert_eq!(error.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 99, 100, 65_535, 3_600_000, u64::MAX] {
+            let mut s = String::new();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
     }
 
     #[test]

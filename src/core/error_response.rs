@@ -1,5 +1,8 @@
 //! Classifying failed refresh responses (RFC 6749 §5.2 and plain HTTP).
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use super::http_date::parse_retry_after;
 use super::json::{self, Json};
 use super::Error;

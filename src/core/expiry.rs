@@ -3,6 +3,7 @@
 
 use super::claims::Claims;
 use super::json::Json;
+use super::number::floor;
 use super::{Error, DEFAULT_MAX_TOKEN_BYTES, MAX_LIFETIME_MS};
 
 /// How token responses are judged; part of the app's configuration.
@@ -99,7 +100,7 @@ pub fn from_expires_in(value: &Json, received_at_ms: u64) -> Result<Expiry, Erro
     if secs < 0.0 {
         return bad("expires_in is negative");
     }
-    let secs = secs.floor();
+    let secs = floor(secs);
     if secs < 1.0 {
         return bad("expires_in must be positive");
     }
@@ -119,28 +120,31 @@ pub fn from_expires_in(value: &Json, received_at_ms: u64) -> Result<Expiry, Erro
 /// server's "now" (its `Date` header, else a plausible `iat`) tells us the
 /// offset, so expiry is computed as a duration and then placed on the local
 /// clock.
+///
+/// Placing `exp` on the local clock shifted by the skew and then subtracting the
+/// local receipt time is the same as subtracting the server's "now" from `exp`
+/// directly, so no signed (or 128-bit) arithmetic is needed: every "now" is >= 0.
 pub fn from_jwt_exp(
     exp: f64,
     iat: Option<f64>,
     received_at_ms: u64,
     server_date_ms: Option<u64>,
 ) -> Result<Expiry, Error> {
-    let received = i128::from(received_at_ms);
-    let server_now = server_date_ms.map(i128::from).or_else(|| {
+    let server_now = server_date_ms.or_else(|| {
         iat.filter(|&iat| iat_is_plausible(iat, exp))
-            .map(secs_to_ms)
+            .and_then(|iat| u64::try_from(secs_to_ms(iat)).ok())
     });
-    let skew = server_now.map_or(0, |now| now.saturating_sub(received));
-    let local_expiry = secs_to_ms(exp).saturating_sub(skew);
-    if local_expiry <= received {
+    let now = server_now.unwrap_or(received_at_ms);
+    let remaining = u64::try_from(secs_to_ms(exp))
+        .ok()
+        .and_then(|exp_ms| exp_ms.checked_sub(now))
+        .filter(|&ms| ms > 0);
+    let Some(remaining) = remaining else {
         return Err(Error::InvalidExpiresIn {
             reason: "token is already expired",
         });
-    }
-    let lifetime = local_expiry
-        .saturating_sub(received)
-        .min(i128::from(MAX_LIFETIME_MS));
-    let lifetime_ms = u64::try_from(lifetime).unwrap_or(MAX_LIFETIME_MS);
+    };
+    let lifetime_ms = remaining.min(MAX_LIFETIME_MS);
     Ok(Expiry {
         expires_at_ms: received_at_ms.saturating_add(lifetime_ms),
         lifetime_ms,
@@ -155,15 +159,15 @@ fn iat_is_plausible(iat: f64, exp: f64) -> bool {
 }
 
 /// Seconds (possibly fractional, possibly absurd) to ms, clamped to ±1e13 s
-/// (~300,000 years) so the cast and all later i128 arithmetic are exact.
-fn secs_to_ms(secs: f64) -> i128 {
+/// (~300,000 years) so the cast is exact and fits an `i64`.
+fn secs_to_ms(secs: f64) -> i64 {
     const LIMIT: f64 = 1e13;
     let clamped = if secs.is_nan() {
         0.0
     } else {
         secs.clamp(-LIMIT, LIMIT)
     };
-    (clamped * 1_000.0).floor() as i128
+    floor(clamped * 1_000.0) as i64
 }
 
 #[cfg(test)]
@@ -300,6 +304,84 @@ mod tests {
             (e.lifetime_ms, e.expires_at_ms),
             (MAX_LIFETIME_MS, u64::MAX)
         );
+    }
+
+    /// The former i128 formulation (skew, local expiry, lifetime), kept as the
+    /// reference the u64 one must match exactly.
+    fn reference_jwt_exp(
+        exp: f64,
+        iat: Option<f64>,
+        received_at_ms: u64,
+        server_date_ms: Option<u64>,
+    ) -> Option<(u64, u64)> {
+        let ms = |secs: f64| i128::from(secs_to_ms(secs));
+        let received = i128::from(received_at_ms);
+        let server_now = server_date_ms
+            .map(i128::from)
+            .or_else(|| iat.filter(|&iat| iat_is_plausible(iat, exp)).map(ms));
+        let skew = server_now.map_or(0, |now| now - received);
+        let local_expiry = ms(exp) - skew;
+        if local_expiry <= received {
+            return None;
+        }
+        let lifetime = (local_expiry - received).min(i128::from(MAX_LIFETIME_MS));
+        let lifetime = u64::try_from(lifetime).unwrap();
+        Some((received_at_ms.saturating_add(lifetime), lifetime))
+    }
+
+    #[test]
+    fn jwt_exp_matches_the_signed_formulation() {
+        let mut state: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let times = [
+            0.0,
+            1.0,
+            999.5,
+            1.7e9,
+            1.7e9 + 0.25,
+            1e13,
+            2e13,
+            -5.0,
+            -1e300,
+            1e300,
+        ];
+        let stamps = [0, 1, 999_999, 1_700_000_000_000, u64::MAX / 2, u64::MAX];
+        for _ in 0..100_000 {
+            let pick = |n: u64, xs: &[f64]| xs[(n % xs.len() as u64) as usize];
+            let exp = if next() % 2 == 0 {
+                pick(next(), &times)
+            } else {
+                (next() % 4_000_000_000) as f64 / 2.0
+            };
+            let iat = match next() % 3 {
+                0 => None,
+                1 => Some(pick(next(), &times)),
+                _ => Some(exp - (next() % 40_000_000) as f64),
+            };
+            let received = if next() % 2 == 0 {
+                stamps[(next() % stamps.len() as u64) as usize]
+            } else {
+                next() % 4_000_000_000_000
+            };
+            let date = match next() % 3 {
+                0 => None,
+                1 => Some(stamps[(next() % stamps.len() as u64) as usize]),
+                _ => Some(next() % 4_000_000_000_000),
+            };
+            let ours = from_jwt_exp(exp, iat, received, date)
+                .ok()
+                .map(|e| (e.expires_at_ms, e.lifetime_ms));
+            assert_eq!(
+                ours,
+                reference_jwt_exp(exp, iat, received, date),
+                "{exp} {iat:?} {received} {date:?}"
+            );
+        }
     }
 
     #[test]

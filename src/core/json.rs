@@ -3,8 +3,13 @@
 //! Hand-written instead of serde_json to keep the WASM small, and strict
 //! because its inputs (token responses, JWT payloads) come from the network.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use core::fmt;
 use zeroize::Zeroize;
+
+use super::number::parse_decimal;
 
 /// Deepest array/object nesting accepted. Token responses are flat; the limit
 /// exists so hostile input cannot exhaust the (small) WASM stack.
@@ -17,7 +22,9 @@ pub enum Json {
     Null,
     /// `true` / `false`
     Bool(bool),
-    /// Any number; may be infinite when the literal overflows `f64`.
+    /// Any number; may be infinite when the literal overflows `f64`. Correctly rounded
+    /// for literals of up to 19 significant digits (a small parser replaces `core`'s
+    /// ~10 KB one); longer ones are within one unit in the last place.
     Number(f64),
     /// A string with escapes resolved.
     String(String),
@@ -441,8 +448,7 @@ impl Parser<'_> {
         }
         self.text
             .get(start..self.pos)
-            .and_then(|s| s.parse::<f64>().ok())
-            .map(Json::Number)
+            .map(|s| Json::Number(parse_decimal(s)))
             .ok_or_else(|| self.error("invalid number"))
     }
 }

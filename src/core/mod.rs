@@ -14,6 +14,7 @@ pub mod events;
 pub mod expiry;
 pub mod http_date;
 pub mod json;
+pub(crate) mod number;
 pub mod retry;
 pub mod schedule;
 pub mod secret;

@@ -1,5 +1,6 @@
 //! Backoff for failed refreshes and safe timer delays.
 
+use super::number::floor;
 use super::{DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY_MS, MAX_WAIT_MS};
 
 /// Largest delay `setTimeout` honours; a larger one overflows the browser's
@@ -56,7 +57,7 @@ fn scale(value: u64, r: f64) -> u64 {
     let r = if r.is_nan() { 0.0 } else { r.clamp(0.0, 1.0) };
     // `value` <= MAX_WAIT_MS, far below 2^53, so the product is exact enough
     // and, being in [0, value], casts back safely.
-    let scaled = (value as f64 * r).floor();
+    let scaled = floor(value as f64 * r);
     if scaled >= value as f64 {
         value.saturating_sub(1)
     } else if scaled > 0.0 {

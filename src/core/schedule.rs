@@ -1,5 +1,7 @@
 //! When to refresh, and how often refreshing is allowed at all.
 
+use alloc::vec::Vec;
+
 use super::DEFAULT_MAX_REFRESHES_PER_MINUTE;
 
 /// The budget's rolling window.

@@ -1,5 +1,7 @@
 //! The access token newtype: the only place raw token bytes live.
 
+use alloc::string::String;
+
 use core::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

@@ -2,6 +2,8 @@
 //! and what to do with waiting callers. Pure: time and randomness come in as
 //! arguments, and decisions go out as [`Effect`]s.
 
+use alloc::vec::Vec;
+
 use super::claims::Claims;
 use super::error_response::RefreshFailure;
 use super::retry::backoff_delay_ms;

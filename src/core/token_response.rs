@@ -1,5 +1,8 @@
 //! RFC 6749 §5.1 successful token response parsing.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use super::claims::{decode_if_jwt, Claims};
 use super::expiry::resolve_expiry;
 use super::json::{self, Json};

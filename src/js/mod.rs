@@ -2,6 +2,9 @@
 //! The TypeScript declarations are written by hand in `token_warden.d.ts` so the
 //! `.d.ts` says `Promise<Response>` and a typed `on()`, never `any`.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 mod options;
 mod token_manager;
 

@@ -1,11 +1,16 @@
 //! `TokenManagerOptions` from JavaScript: every field type-checked, unknown fields
 //! refused (a typo such as `refreshURL` must not be silently ignored).
 
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser::manager::ManagerOptions;
 use crate::browser::primitives::{page_origin, Primitives};
+use crate::core::error::push_decimal;
 use crate::core::{Config, Error, ExpiryPolicy, RetryPolicy};
 
 /// Every option name, for the unknown-field check and the error message.
@@ -22,6 +27,11 @@ const FIELDS: [&str; 11] = [
     "exposeAccessToken",
     "maxRefreshesPerMinute",
 ];
+
+/// The message for an unknown option name: lists [`FIELDS`].
+const UNKNOWN_OPTION: &str = "unknown option; known options are refreshUrl, logoutUrl, \
+    allowedOrigins, refreshLeadSeconds, csrfHeader, requestTimeoutMs, retry, \
+    defaultLifetimeSeconds, maxTokenBytes, exposeAccessToken, maxRefreshesPerMinute";
 
 /// The default anti-CSRF header: any custom header forces a CORS preflight cross-origin.
 pub const DEFAULT_CSRF_HEADER: (&str, &str) = ("X-Requested-With", "token-warden");
@@ -44,10 +54,7 @@ pub fn parse(value: &JsValue) -> Result<ManagerOptions, Error> {
     for key in Object::keys(obj).iter() {
         let key = key.as_string().unwrap_or_default();
         if !FIELDS.contains(&key.as_str()) {
-            return Err(invalid(
-                &key,
-                format!("unknown option; known options are {}", FIELDS.join(", ")),
-            ));
+            return Err(invalid(&key, UNKNOWN_OPTION));
         }
     }
     let prims = Primitives::capture()?;
@@ -120,10 +127,11 @@ fn number(v: &JsValue, field: &str, min: f64, max: f64) -> Result<Option<f64>, E
         .ok_or_else(|| invalid(field, "expected a number"))?;
     if !n.is_finite() || n < min || n > max {
         // Whole numbers: formatting an f64 would pull ~15 KB of float printing into the wasm.
-        return Err(invalid(
-            field,
-            format!("expected a number from {} to {}", min as u64, max as u64),
-        ));
+        let mut reason = String::from("expected a number from ");
+        push_decimal(&mut reason, min as u64);
+        reason.push_str(" to ");
+        push_decimal(&mut reason, max as u64);
+        return Err(invalid(field, reason));
     }
     Ok(Some(n))
 }
@@ -178,7 +186,7 @@ fn origins(prims: &Primitives, v: &JsValue) -> Result<Vec<String>, Error> {
         let text = item
             .as_string()
             .ok_or_else(|| invalid(FIELD, "every entry must be a string"))?;
-        if text.contains('*') {
+        if text.bytes().any(|b| b == b'*') {
             return Err(invalid(
                 FIELD,
                 "wildcards are not allowed; list exact origins",
@@ -244,8 +252,10 @@ fn csrf(v: &JsValue) -> Result<Option<(String, String)>, Error> {
             "expected { name: string, value: string } or null",
         ));
     };
-    let token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || !name.chars().all(token_char) {
+    // Bytes, not chars: `str::contains(char)` with a non-ASCII char would pull a
+    // substring searcher and its panic messages into the wasm.
+    let token_byte = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token_byte) {
         return Err(invalid(FIELD, "the header name must be an HTTP token"));
     }
     if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie") {
@@ -254,8 +264,19 @@ fn csrf(v: &JsValue) -> Result<Option<(String, String)>, Error> {
             "the header name cannot be Authorization or Cookie",
         ));
     }
-    if value.is_empty() || !value.chars().all(|c| (' '..='~').contains(&c)) {
+    if value.is_empty() || !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
         return Err(invalid(FIELD, "the header value must be printable ASCII"));
     }
     Ok(Some((name, value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_option_message_lists_every_option() {
+        let expected = ["unknown option; known options are ", &FIELDS.join(", ")].concat();
+        assert_eq!(UNKNOWN_OPTION, expected);
+    }
 }

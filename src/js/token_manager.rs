@@ -1,14 +1,18 @@
 //! `TokenManager`, the class JavaScript uses.
 
-use std::future::Future;
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::string::String;
+
+use core::future::Future;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::options;
 use crate::browser::js_error::to_js;
 use crate::browser::manager::Manager;
+use crate::browser::task;
 use crate::core::Error;
 
 /// Holds the access token in WASM memory and refreshes it through the HttpOnly cookie.
@@ -19,7 +23,9 @@ pub struct TokenManager {
 }
 
 fn promise<T: Into<JsValue>>(fut: impl Future<Output = Result<T, Error>> + 'static) -> Promise {
-    future_to_promise(async move { fut.await.map(Into::into).map_err(|e| to_js(&e)) })
+    task::promise(Box::pin(async move {
+        fut.await.map(Into::into).map_err(|e| to_js(&e))
+    }))
 }
 
 #[wasm_bindgen]
@@ -69,7 +75,9 @@ impl TokenManager {
     /// `fetch` with the bearer token for allowed origins and one retry after a 401.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         let m = self.manager.clone();
-        future_to_promise(async move { m.fetch(&input, &init).await.map(Into::into) })
+        task::promise(Box::pin(async move {
+            m.fetch(&input, &init).await.map(Into::into)
+        }))
     }
 
     /// Refreshes now; resolves once a new token is in memory.
