@@ -727,3 +727,35 @@ async fn a_streamed_body_is_never_replayed_the_401_is_returned() {
     assert_eq!(f.fetch("/api/me").await.unwrap().status(), 200);
     assert_eq!(f.server.refreshes(), 2);
 }
+
+#[wasm_bindgen_test]
+async fn a_401_on_a_request_with_a_body_retries_with_the_same_body() {
+    let f = Fixture::new(60.0, "{}");
+    f.start().await;
+    f.server.revoke_current();
+    let init =
+        json(r#"{"method":"POST","body":"payload-123","headers":{"Content-Type":"text/plain"}}"#);
+    let response = JsFuture::from(f.tm.fetch("/api/items".into(), init))
+        .await
+        .unwrap()
+        .unchecked_into::<web_sys::Response>();
+    assert_eq!(response.status(), 200);
+    assert_eq!(f.server.count("/api/items"), 2);
+    let last = f.server.last_to(&format!("{}/api/items", origin()));
+    assert_eq!(get(&last, "body").as_string().unwrap(), "payload-123");
+    assert_eq!(get(&last, "method").as_string().unwrap(), "POST");
+}
+
+#[wasm_bindgen_test]
+async fn fetch_rejects_like_fetch_on_a_bad_url_and_on_a_network_error() {
+    let f = Fixture::new(60.0, "{}");
+    f.start().await;
+    let err = f.fetch("http://[bad/").await.unwrap_err();
+    assert_eq!(get(&err, "name").as_string().unwrap(), "TypeError");
+    // The transport's own TypeError comes through untouched, bearer or not.
+    for url in ["/api/down", "http://127.0.0.1:9/"] {
+        let err = f.fetch(url).await.unwrap_err();
+        assert_eq!(get(&err, "name").as_string().unwrap(), "TypeError", "{url}");
+        assert_eq!(get(&err, "message").as_string().unwrap(), "Failed to fetch");
+    }
+}

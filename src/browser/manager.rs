@@ -13,7 +13,9 @@ use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
 use super::timer::Timeout;
+use js_sys::Promise;
 use js_sys::{Function, Object};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Request, Response};
@@ -26,7 +28,7 @@ use super::js_error::to_js;
 use super::listener::Listener;
 use super::locks::{lock_manager, with_lock};
 use super::primitives::Primitives;
-use super::task::spawn;
+use super::task::{self, spawn};
 use super::timer::clamp_delay_ms;
 use super::waiters::Waiters;
 use crate::core::error::{concat, push_decimal};
@@ -95,6 +97,23 @@ struct Inner {
     // Degradations found at construction, reported once the app can listen (start()).
     pending_warnings: RefCell<Vec<Event>>,
     lock_name: String,
+    // The allowed origins as JS strings: the per-request check compares in JS (`===`)
+    // instead of copying each request's origin into Rust.
+    allowed_js: Vec<JsValue>,
+    // The one continuation every bearer request shares for its 401 check, so the hot
+    // path allocates no closure per request.
+    on_401: RefCell<Option<On401>>,
+}
+
+/// `(spare request, has body, generation, response) -> response or promise of one`.
+type On401 = Closure<dyn FnMut(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
+
+/// What a request can have right now, without waiting.
+enum TokenNow {
+    Ready(Zeroizing<String>, u64),
+    NoSession,
+    Wait,
+    Failed(Error),
 }
 
 impl Manager {
@@ -102,6 +121,7 @@ impl Manager {
     pub fn new(opts: ManagerOptions) -> Result<Self, Error> {
         let prims = Primitives::capture()?;
         let opts_refresh_url = opts.refresh_url.clone();
+        let opts_allowed = opts.allowed_origins.clone();
         let session = Session::try_new(opts.session.clone())?;
         let inner = Rc::new(Inner {
             opts,
@@ -118,7 +138,10 @@ impl Manager {
             from_other_tab: Cell::new(false),
             pending_warnings: RefCell::new(Vec::new()),
             lock_name: concat(&["token-warden:refresh:", &opts_refresh_url]),
+            allowed_js: opts_allowed.iter().map(|o| JsValue::from_str(o)).collect(),
+            on_401: RefCell::new(None),
         });
+        inner.install_on_401();
         inner.listen_for_wake();
         inner.open_channel();
         if lock_manager().is_none() {
@@ -282,39 +305,45 @@ impl Manager {
 
     /// `window.fetch` with the bearer header for allowed origins, and one
     /// refresh-and-retry on a 401. Network errors reject exactly as `fetch` does.
-    pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<Response, JsValue> {
+    ///
+    /// The common case (a usable token) is synchronous up to the captured `fetch`, whose
+    /// promise goes back to the caller behind one shared 401 check: no Rust future, no
+    /// per-request closure. Only a request that must wait for a refresh, or got a 401,
+    /// takes the async path.
+    pub fn fetch(&self, input: &JsValue, init: &JsValue) -> Promise {
         let inner = &self.inner;
-        inner.ensure_alive().map_err(|e| to_js(&e))?;
-        let request = inner.prims.request(input, init)?;
-        let caller_set_auth = request.headers().has("authorization").unwrap_or(true);
-        if caller_set_auth || !inner.allows(&request.url()) {
-            return inner.send(&request).await;
+        if let Err(e) = inner.ensure_alive() {
+            return Promise::reject(&to_js(&e));
         }
-        let Some((token, generation)) = inner.bearer_token().await.map_err(|e| to_js(&e))? else {
-            return inner.send(&request).await;
+        let request = match inner.prims.request(input, init) {
+            Ok(request) => request,
+            // `fetch` rejects (never throws) on a bad input; so do we, with its TypeError.
+            Err(e) => return Promise::reject(&e),
         };
-        // Clone before the first send: a body can be read only once. A stream cannot be
-        // replayed, so such a request is never retried.
-        let spare = if has_stream_body(init) {
-            None
-        } else {
-            request.clone().ok()
-        };
-        attach_bearer(&request, &token)?;
-        drop(token);
-        let response = inner.send(&request).await?;
-        let Some(spare) = spare.filter(|_| response.status() == 401) else {
-            return Ok(response);
-        };
-        // 401: one refresh, one retry, never more. A 403 never gets here.
-        inner.feed(Input::Unauthorized { generation });
-        match inner.bearer_token().await {
-            Ok(Some((token, newer))) if newer != generation => {
-                attach_bearer(&spare, &token)?;
-                drop(token);
-                inner.send(&spare).await
+        if inner.prims.has_authorization(&request) || !inner.allows_request(&request) {
+            return inner.prims.fetch(&request);
+        }
+        match inner.token_now() {
+            TokenNow::Ready(token, generation) => {
+                inner.send_with_bearer(&request, init, &token, generation)
             }
-            _ => Ok(response),
+            TokenNow::NoSession => inner.prims.fetch(&request),
+            TokenNow::Failed(e) => Promise::reject(&to_js(&e)),
+            TokenNow::Wait => {
+                let inner = inner.clone();
+                let init = init.clone();
+                task::promise(Box::pin(async move {
+                    match inner.bearer_token().await.map_err(|e| to_js(&e))? {
+                        Some((token, generation)) => {
+                            JsFuture::from(
+                                inner.send_with_bearer(&request, &init, &token, generation),
+                            )
+                            .await
+                        }
+                        None => JsFuture::from(inner.prims.fetch(&request)).await,
+                    }
+                }))
+            }
         }
     }
 
@@ -486,6 +515,114 @@ impl Inner {
         }
     }
 
+    /// A usable token now, after telling the core a token is wanted (which starts a
+    /// refresh inside the lead window while the current token stays in use).
+    fn token_now(self: &Rc<Self>) -> TokenNow {
+        self.feed(Input::TokenWanted);
+        let session = self.session.borrow();
+        if let Some((token, generation)) = session.usable_token(now_ms()) {
+            return TokenNow::Ready(Zeroizing::new(token.secret().to_owned()), generation);
+        }
+        match session.phase() {
+            Phase::Initial | Phase::SignedOut => TokenNow::NoSession,
+            Phase::Disposed => TokenNow::Failed(Error::Disposed),
+            Phase::Restoring | Phase::SignedIn => TokenNow::Wait,
+        }
+    }
+
+    /// Attaches the token and sends; a 401 goes to the shared continuation.
+    ///
+    /// A body can be read only once, so a request with one is cloned before the first
+    /// send; a stream cannot be replayed at all, so such a request is never retried. A
+    /// request without a body is not consumed by sending it: it is cloned only if a 401
+    /// asks for a retry, so the common GET pays nothing.
+    fn send_with_bearer(
+        &self,
+        request: &Request,
+        init: &JsValue,
+        token: &str,
+        generation: u64,
+    ) -> Promise {
+        let has_body = request.body().is_some();
+        let spare: JsValue = if !has_body {
+            // The same object (a handle, not a JS clone).
+            AsRef::<JsValue>::as_ref(request).clone()
+        } else if has_stream_body(init) {
+            JsValue::NULL
+        } else {
+            request.clone_request().map_or(JsValue::NULL, Into::into)
+        };
+        if let Err(e) = self.prims.set_authorization(request, &bearer(token)) {
+            return Promise::reject(&e);
+        }
+        let Some(on_401) = self.on_401.borrow().as_ref().map(|c| c.as_ref().clone()) else {
+            return self.prims.fetch(request);
+        };
+        // A bound function per request is plain JS (no wasm closure to allocate); the
+        // response arrives as its last argument.
+        let check = on_401.unchecked_ref::<Function>().bind3(
+            &JsValue::NULL,
+            &spare,
+            &JsValue::from_bool(has_body),
+            &JsValue::from_f64(generation as f64),
+        );
+        let sent = self.prims.fetch(request);
+        let then = js_sys::Reflect::get(&sent, &"then".into())
+            .ok()
+            .and_then(|t| t.dyn_into::<Function>().ok());
+        match then.map(|then| then.call1(&sent, &check)) {
+            Some(Ok(chained)) => chained.unchecked_into(),
+            _ => sent,
+        }
+    }
+
+    /// The shared 401 continuation: tell the core the token is bad (even when the
+    /// request cannot be retried), then one refresh and one retry, never more. A 403
+    /// never gets here.
+    fn install_on_401(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let closure = On401::new(
+            move |spare: JsValue,
+                  has_body: JsValue,
+                  generation: JsValue,
+                  response: JsValue|
+                  -> JsValue {
+                let unauthorized = response
+                    .dyn_ref::<Response>()
+                    .is_some_and(|r| r.status() == 401);
+                let inner = match weak.upgrade() {
+                    Some(inner) if unauthorized => inner,
+                    _ => return response,
+                };
+                let generation = generation.as_f64().unwrap_or(0.0) as u64;
+                inner.feed(Input::Unauthorized { generation });
+                let spare = if spare.is_null() || spare.is_undefined() {
+                    None
+                } else if has_body.as_bool() == Some(true) {
+                    Some(spare.unchecked_into::<Request>())
+                } else {
+                    // The bodyless original was not consumed by sending it.
+                    spare.unchecked_ref::<Request>().clone_request().ok()
+                };
+                let Some(spare) = spare else {
+                    return response;
+                };
+                task::promise(Box::pin(async move {
+                    match inner.bearer_token().await {
+                        Ok(Some((token, newer))) if newer != generation => {
+                            inner.prims.set_authorization(&spare, &bearer(&token))?;
+                            drop(token);
+                            inner.send(&spare).await.map(Into::into)
+                        }
+                        _ => Ok(response),
+                    }
+                }))
+                .into()
+            },
+        );
+        *self.on_401.borrow_mut() = Some(closure);
+    }
+
     fn bearer_header_now(&self) -> Option<Zeroizing<String>> {
         let session = self.session.borrow();
         let (token, _) = session.usable_token(now_ms())?;
@@ -500,6 +637,14 @@ impl Inner {
 
     /// Exact origin match: scheme, host and port. Look-alikes and userinfo tricks fail
     /// because the URL parser, not a string prefix, decides the origin.
+    /// [`Inner::allows`] for a `Request`, comparing without copying the origin into Rust.
+    fn allows_request(&self, request: &Request) -> bool {
+        let Some(origin) = self.prims.origin_of_request(request) else {
+            return false;
+        };
+        self.allowed_js.contains(&origin)
+    }
+
     fn allows(&self, url: &str) -> bool {
         self.prims
             .origin_of(url)
@@ -692,8 +837,15 @@ fn bearer(token: &str) -> Zeroizing<String> {
     value
 }
 
-fn attach_bearer(request: &Request, token: &str) -> Result<(), JsValue> {
-    request.headers().set("Authorization", &bearer(token))
+/// `Request.prototype.clone`, named so it cannot be mistaken for `Clone::clone`.
+trait CloneRequest {
+    fn clone_request(&self) -> Result<Request, JsValue>;
+}
+
+impl CloneRequest for Request {
+    fn clone_request(&self) -> Result<Request, JsValue> {
+        Request::clone(self)
+    }
 }
 
 fn has_stream_body(init: &JsValue) -> bool {

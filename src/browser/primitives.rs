@@ -19,6 +19,19 @@ pub struct Primitives {
     request: Function,
     headers: Function,
     url: Function,
+    /// The hot path's property names and methods, made once: passing a Rust `&str` to
+    /// JS re-encodes it on every call.
+    hot: HotPath,
+}
+
+/// What every `tm.fetch` touches, captured at construction.
+struct HotPath {
+    has: Function,
+    set: Function,
+    k_authorization: JsValue,
+    k_url: JsValue,
+    k_origin: JsValue,
+    k_headers: JsValue,
 }
 
 impl Primitives {
@@ -34,11 +47,31 @@ impl Primitives {
                     reason: crate::core::error::concat(&["this environment has no global ", name]),
                 })
         };
+        let headers = get("Headers")?;
+        let method = |name: &str| -> Result<Function, Error> {
+            Reflect::get(&headers, &JsValue::from_str("prototype"))
+                .and_then(|proto| Reflect::get(&proto, &JsValue::from_str(name)))
+                .ok()
+                .and_then(|v| v.dyn_into::<Function>().ok())
+                .ok_or_else(|| Error::InvalidOptions {
+                    field: "Headers".into(),
+                    reason: "this environment's Headers lacks has/set".into(),
+                })
+        };
+        let hot = HotPath {
+            has: method("has")?,
+            set: method("set")?,
+            k_authorization: JsValue::from_str("Authorization"),
+            k_url: JsValue::from_str("url"),
+            k_origin: JsValue::from_str("origin"),
+            k_headers: JsValue::from_str("headers"),
+        };
         Ok(Self {
             fetch: get("fetch")?,
             request: get("Request")?,
-            headers: get("Headers")?,
             url: get("URL")?,
+            headers,
+            hot,
             global,
         })
     }
@@ -72,6 +105,35 @@ impl Primitives {
         Reflect::get(&parsed, &JsValue::from_str("origin"))
             .ok()?
             .as_string()
+    }
+
+    /// The origin of a `Request`'s URL, which is always absolute: no base to look up,
+    /// and the URL never leaves JS.
+    pub fn origin_of_request(&self, request: &Request) -> Option<JsValue> {
+        let url = Reflect::get(request, &self.hot.k_url).ok()?;
+        let parsed = Reflect::construct(&self.url, &Array::of1(&url)).ok()?;
+        Reflect::get(&parsed, &self.hot.k_origin).ok()
+    }
+
+    /// Whether the request already carries an `Authorization` header (an error counts
+    /// as yes: leave such a request alone).
+    pub fn has_authorization(&self, request: &Request) -> bool {
+        Reflect::get(request, &self.hot.k_headers)
+            .and_then(|headers| self.hot.has.call1(&headers, &self.hot.k_authorization))
+            .map_or(true, |has| has.as_bool() != Some(false))
+    }
+
+    /// Sets `Authorization: <value>` on the request.
+    pub fn set_authorization(&self, request: &Request, value: &str) -> Result<(), JsValue> {
+        let headers = Reflect::get(request, &self.hot.k_headers)?;
+        self.hot
+            .set
+            .call2(
+                &headers,
+                &self.hot.k_authorization,
+                &JsValue::from_str(value),
+            )
+            .map(drop)
     }
 
     /// `new URL(url, page).href`: an absolute form of a page-relative URL.

@@ -74,10 +74,7 @@ impl TokenManager {
 
     /// `fetch` with the bearer token for allowed origins and one retry after a 401.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        let m = self.manager.clone();
-        task::promise(Box::pin(async move {
-            m.fetch(&input, &init).await.map(Into::into)
-        }))
+        self.manager.fetch(&input, &init)
     }
 
     /// Refreshes now; resolves once a new token is in memory.

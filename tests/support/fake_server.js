@@ -79,6 +79,7 @@ export class FakeServer {
     };
     this.requests.push(rec);
     if (req.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    if (url.pathname === '/api/down' || url.port === '9') throw new TypeError('Failed to fetch');
     if (url.origin !== location.origin) return new Response('elsewhere', { status: 200 });
     if (url.pathname === '/auth/refresh' || url.pathname === '/auth/login') {
       if (url.pathname === '/auth/refresh') this.refreshes += 1;

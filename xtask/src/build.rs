@@ -17,6 +17,8 @@ pub const OUT_NAME: &str = "token_warden";
 /// Builds the release package into `pkg/` and prints its size; returns the pkg dir.
 pub fn package() -> Result<PathBuf> {
     let pkg = root().join("pkg");
+    // Start clean: a stale file (an old snippet) must not survive into the package.
+    let _ = std::fs::remove_dir_all(&pkg);
     run(command("cargo").args([
         "build",
         "--lib",

@@ -33,6 +33,11 @@ pub fn tarball() -> PathBuf {
 /// Builds `pkg/`, writes `target/npm/token-warden/` and packs it.
 pub fn pack() -> Result<PathBuf> {
     let pkg = build::package()?;
+    // wasm-bindgen writes `inline_js`/`module` snippets to pkg/snippets; the package's
+    // file list does not ship them, so refuse rather than publish a broken module.
+    if pkg.join("snippets").exists() {
+        return Err("pkg/snippets exists: JS snippets are not shipped by the npm package; use js_sys instead".into());
+    }
     let dir = out_dir().join("token-warden");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
