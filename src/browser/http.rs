@@ -176,7 +176,7 @@ pub async fn read_token_response(
         let server_date = header("date").and_then(|d| parse_http_date(&d));
         parse_token_response(&body, received_at_ms, server_date, policy)
             .map_err(RefreshFailure::from)
-    } else if status == 0 || response.type_() == web_sys::ResponseType::Opaqueredirect {
+    } else if status == 0 || response_type(&response).as_deref() == Some("opaqueredirect") {
         Err(Error::HttpStatus { status: 302 }.into())
     } else {
         Err(parse_error_response(
@@ -186,6 +186,11 @@ pub async fn read_token_response(
             clock::now_ms(),
         ))
     }
+}
+
+/// `response.type`, read like any property: no enum table in the glue.
+fn response_type(response: &Response) -> Option<String> {
+    Reflect::get(response, &"type".into()).ok()?.as_string()
 }
 
 fn has_method(init: &Object) -> bool {

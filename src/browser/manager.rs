@@ -605,42 +605,59 @@ impl Inner {
     fn listen_for_wake(self: &Rc<Self>) {
         let global: web_sys::EventTarget = js_sys::global().unchecked_into();
         let mut listeners = Vec::new();
-        for (event, online) in [("online", true), ("offline", false)] {
+        // One closure type for every listener: what to feed is data, not code.
+        let mut listen = |target: &web_sys::EventTarget, event, what: WakeEvent| {
             let weak = Rc::downgrade(self);
-            listeners.extend(Listener::new(&global, event, move |_| {
+            listeners.extend(Listener::new(target, event, move |_| {
                 if let Some(inner) = weak.upgrade() {
-                    inner.feed(Input::Connectivity { online });
+                    inner.on_wake_event(&what);
                 }
             }));
-        }
-        if !navigator_online() {
-            self.feed(Input::Connectivity { online: false });
-        }
+        };
+        listen(&global, "online", WakeEvent::Connectivity(true));
+        listen(&global, "offline", WakeEvent::Connectivity(false));
         for event in ["focus", "online", "pageshow"] {
-            let weak = Rc::downgrade(self);
-            listeners.extend(Listener::new(&global, event, move |_| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.feed(Input::Wake);
-                }
-            }));
+            listen(&global, event, WakeEvent::Wake);
         }
         let document = js_sys::Reflect::get(&js_sys::global(), &"document".into())
             .ok()
             .and_then(|d| d.dyn_into::<web_sys::Document>().ok());
         if let Some(document) = document {
             for event in ["visibilitychange", "resume"] {
-                let weak = Rc::downgrade(self);
-                let doc = document.clone();
-                listeners.extend(Listener::new(&document, event, move |_| {
-                    let visible = doc.visibility_state() == web_sys::VisibilityState::Visible;
-                    if let Some(inner) = weak.upgrade().filter(|_| visible) {
-                        inner.feed(Input::Wake);
-                    }
-                }));
+                listen(&document, event, WakeEvent::Visible(document.clone()));
             }
         }
         *self.wake_listeners.borrow_mut() = listeners;
+        if !navigator_online() {
+            self.feed(Input::Connectivity { online: false });
+        }
     }
+
+    fn on_wake_event(self: &Rc<Self>, what: &WakeEvent) {
+        let input = match what {
+            WakeEvent::Connectivity(online) => Input::Connectivity { online: *online },
+            WakeEvent::Wake => Input::Wake,
+            WakeEvent::Visible(document) => {
+                // `document.visibilityState`, read like any property: no enum table.
+                let state = js_sys::Reflect::get(document, &"visibilityState".into());
+                if state.ok().and_then(|s| s.as_string()).as_deref() != Some("visible") {
+                    return;
+                }
+                Input::Wake
+            }
+        };
+        self.feed(input);
+    }
+}
+
+/// What a page event means for the session.
+enum WakeEvent {
+    /// `online`/`offline`.
+    Connectivity(bool),
+    /// `focus`, `online`, `pageshow`: timers may have been throttled.
+    Wake,
+    /// `visibilitychange`, `resume` on this document: a wake-up if it is visible.
+    Visible(web_sys::Document),
 }
 
 /// The event's name and its JS payload. Payloads never carry token bytes.
