@@ -185,10 +185,9 @@ impl Manager {
             app_init: Some(init),
         };
         let guard = AbortGuard::with_timeout(inner.opts.request_timeout_ms);
-        let (response, at, guard) = http::post(&inner.prims, &request, guard).await?;
-        let grant = http::read_token_response(response, at, guard, &inner.opts.session.expiry)
-            .await
-            .map_err(|f| f.error)?;
+        let reply = http::post(&inner.prims, &request, guard, true).await?;
+        let grant =
+            http::read_token_response(reply, &inner.opts.session.expiry).map_err(|f| f.error)?;
         inner.ensure_alive()?;
         inner.accept_grant(grant);
         Ok(inner.phase())
@@ -246,12 +245,12 @@ impl Manager {
                 app_init: None,
             };
             let guard = AbortGuard::with_timeout(inner.opts.request_timeout_ms);
-            let outcome = http::post(&inner.prims, &request, guard).await;
+            let outcome = http::post(&inner.prims, &request, guard, false).await;
             let problem = match outcome {
-                Ok((response, _, _)) if response.ok() => None,
-                Ok((response, _, _)) => {
+                Ok(reply) if (200..300).contains(&reply.status) => None,
+                Ok(reply) => {
                     let mut m = String::from("the logout endpoint answered ");
-                    push_decimal(&mut m, u64::from(response.status()));
+                    push_decimal(&mut m, u64::from(reply.status));
                     Some(m)
                 }
                 Err(e) => Some(concat(&["the logout request failed: ", &e.message()])),
@@ -438,8 +437,8 @@ impl Inner {
         };
         let guard = AbortGuard::with_timeout(self.opts.request_timeout_ms);
         *self.refresh_abort.borrow_mut() = guard.controller();
-        let (response, at, guard) = http::post(&self.prims, &request, guard).await?;
-        http::read_token_response(response, at, guard, &self.opts.session.expiry).await
+        let reply = http::post(&self.prims, &request, guard, true).await?;
+        http::read_token_response(reply, &self.opts.session.expiry)
     }
 
     fn cancel_refresh(&self) {
