@@ -39,12 +39,7 @@ pub struct Timeout {
 impl Timeout {
     /// Calls `callback` once after `delay_ms` (already clamped by the caller).
     pub fn new(delay_ms: u32, callback: impl FnOnce() + 'static) -> Self {
-        let mut callback: Option<Box<dyn FnOnce()>> = Some(Box::new(callback));
-        let closure = Closure::<dyn FnMut()>::new(move || {
-            if let Some(callback) = callback.take() {
-                callback();
-            }
-        });
+        let closure = once(Box::new(callback));
         let id = set_timeout(closure.as_ref().unchecked_ref(), delay_ms);
         Self {
             id,
@@ -57,6 +52,17 @@ impl Drop for Timeout {
     fn drop(&mut self) {
         clear_timeout(&self.id);
     }
+}
+
+/// A JS function that runs `callback` on its first call; later calls do nothing. Every
+/// such function is the same closure type, so each use adds only its body to the wasm.
+pub fn once(callback: Box<dyn FnOnce()>) -> Closure<dyn FnMut()> {
+    let mut callback = Some(callback);
+    Closure::<dyn FnMut()>::new(move || {
+        if let Some(callback) = callback.take() {
+            callback();
+        }
+    })
 }
 
 /// Resolves after `delay_ms`, clamped. Dropping the future clears the timer.
