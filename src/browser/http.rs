@@ -13,7 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Response};
 
 use super::clock;
-use super::primitives::Primitives;
+use super::primitives::{headers_of, Primitives};
 use super::timer::clamp_delay_ms;
 use crate::core::{
     parse_error_response, parse_http_date, parse_token_response, Error, ExpiryPolicy,
@@ -183,7 +183,7 @@ pub async fn post(
     guard.disarm();
     let success = (200..300).contains(&reply.status);
     let name = if success { "date" } else { "retry-after" };
-    reply.header = response.headers().get(name).ok().flatten();
+    reply.header = headers_of(&response).get(name).ok().flatten();
     reply.opaque_redirect = response_type(&response).as_deref() == Some("opaqueredirect");
     Ok(reply)
 }

@@ -25,7 +25,7 @@ use super::http::{self, set, AbortGuard, AuthRequest};
 use super::js_error::to_js;
 use super::listener::Listener;
 use super::locks::{lock_manager, with_lock};
-use super::primitives::Primitives;
+use super::primitives::{headers_of, Primitives};
 use super::task::spawn;
 use super::timer::clamp_delay_ms;
 use super::waiters::Waiters;
@@ -285,7 +285,7 @@ impl Manager {
         let inner = &self.inner;
         inner.ensure_alive().map_err(|e| to_js(&e))?;
         let request = inner.prims.request(input, init)?;
-        let caller_set_auth = request.headers().has("authorization").unwrap_or(true);
+        let caller_set_auth = headers_of(&request).has("authorization").unwrap_or(true);
         if caller_set_auth || !inner.allows(&request.url()) {
             return inner.send(&request).await;
         }
@@ -709,7 +709,7 @@ fn bearer(token: &str) -> Zeroizing<String> {
 }
 
 fn attach_bearer(request: &Request, token: &str) -> Result<(), JsValue> {
-    request.headers().set("Authorization", &bearer(token))
+    headers_of(request).set("Authorization", &bearer(token))
 }
 
 fn has_stream_body(init: &JsValue) -> bool {

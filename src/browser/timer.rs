@@ -70,7 +70,7 @@ pub fn sleep(delay_ms: u64) -> impl Future<Output = ()> {
     let mut timeout = None;
     let promise = Promise::new(&mut |resolve: Function, _reject| {
         timeout = Some(Timeout::new(clamp_delay_ms(delay_ms), move || {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
+            let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
         }));
     });
     async move {

@@ -98,7 +98,7 @@ impl Waiters {
         let list = core::mem::take(&mut *self.list.borrow_mut());
         for waiter in list {
             *waiter.outcome.borrow_mut() = err.cloned();
-            let _ = waiter.resolve.call0(&JsValue::NULL);
+            let _ = waiter.resolve.call1(&JsValue::NULL, &JsValue::UNDEFINED);
         }
     }
 
@@ -110,7 +110,7 @@ impl Waiters {
         };
         if let Some(waiter) = waiter {
             *waiter.outcome.borrow_mut() = Some(err);
-            let _ = waiter.resolve.call0(&JsValue::NULL);
+            let _ = waiter.resolve.call1(&JsValue::NULL, &JsValue::UNDEFINED);
         }
     }
 }
