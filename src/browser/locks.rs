@@ -9,7 +9,6 @@
 use alloc::boxed::Box;
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
 use core::future::Future;
 
 use js_sys::{Function, Promise, Reflect};
@@ -17,6 +16,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use super::shared::Shared;
 use super::task::promise;
 
 /// `navigator.locks.request`, bound to its `LockManager`, if the browser has it.
@@ -33,14 +33,14 @@ pub fn lock_manager() -> Option<(JsValue, Function)> {
 }
 
 /// A task handed to the lock callback, or run here when there is no lock.
-type Slot<T> = Rc<RefCell<Option<core::pin::Pin<Box<dyn Future<Output = T>>>>>>;
+type Slot<T> = Rc<Shared<Option<core::pin::Pin<Box<dyn Future<Output = T>>>>>>;
 
 /// Runs `task` while holding the exclusive lock `name`; without Web Locks (or if the
 /// request fails) it runs unlocked, so a single tab always works.
 pub async fn with_lock<T: 'static>(name: &str, task: impl Future<Output = T> + 'static) -> T {
-    let task: Slot<T> = Rc::new(RefCell::new(Some(Box::pin(task))));
+    let task: Slot<T> = Rc::new(Shared::new(Some(Box::pin(task))));
     if let Some((locks, request)) = lock_manager() {
-        let out: Rc<RefCell<Option<T>>> = Rc::new(RefCell::new(None));
+        let out: Rc<Shared<Option<T>>> = Rc::new(Shared::new(None));
         let (task_in, out_in) = (task.clone(), out.clone());
         // The lock is held until the promise this callback returns settles.
         let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {

@@ -1,7 +1,7 @@
 //! The token manager's browser half: performs the core's effects (refresh requests,
 //! the one timer, events, waking callers) and feeds results back as inputs.
 //!
-//! Shared state is `Rc<Inner>` with short `RefCell` borrows; no borrow is held across
+//! Shared state is `Rc<Inner>` with short `Shared` (`RefCell`) borrows; no borrow is held across
 //! an `.await`, and JS handlers run only when no borrow is held.
 
 use alloc::borrow::ToOwned;
@@ -10,7 +10,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 
 use super::timer::Timeout;
 use js_sys::{Function, Object};
@@ -26,6 +26,7 @@ use super::js_error::to_js;
 use super::listener::Listener;
 use super::locks::{lock_manager, with_lock};
 use super::primitives::{headers_of, Primitives};
+use super::shared::Shared;
 use super::task::spawn;
 use super::timer::clamp_delay_ms;
 use super::waiters::Waiters;
@@ -81,19 +82,19 @@ pub struct Manager {
 struct Inner {
     opts: ManagerOptions,
     prims: Primitives,
-    session: RefCell<Session>,
+    session: Shared<Session>,
     waiters: Rc<Waiters>,
-    timer: RefCell<Option<Timeout>>,
-    refresh_abort: RefCell<Option<AbortController>>,
-    last_error: RefCell<Option<Error>>,
-    handlers: RefCell<Vec<Handler>>,
+    timer: Shared<Option<Timeout>>,
+    refresh_abort: Shared<Option<AbortController>>,
+    last_error: Shared<Option<Error>>,
+    handlers: Shared<Vec<Handler>>,
     next_handler: Cell<u64>,
-    wake_listeners: RefCell<Vec<Listener>>,
-    channel: RefCell<Option<Channel>>,
+    wake_listeners: Shared<Vec<Listener>>,
+    channel: Shared<Option<Channel>>,
     // True while feeding a message from another tab: what it causes is not echoed back.
     from_other_tab: Cell<bool>,
     // Degradations found at construction, reported once the app can listen (start()).
-    pending_warnings: RefCell<Vec<Event>>,
+    pending_warnings: Shared<Vec<Event>>,
     lock_name: String,
 }
 
@@ -106,17 +107,17 @@ impl Manager {
         let inner = Rc::new(Inner {
             opts,
             prims,
-            session: RefCell::new(session),
+            session: Shared::new(session),
             waiters: Rc::default(),
-            timer: RefCell::new(None),
-            refresh_abort: RefCell::new(None),
-            last_error: RefCell::new(None),
-            handlers: RefCell::new(Vec::new()),
+            timer: Shared::new(None),
+            refresh_abort: Shared::new(None),
+            last_error: Shared::new(None),
+            handlers: Shared::new(Vec::new()),
             next_handler: Cell::new(0),
-            wake_listeners: RefCell::new(Vec::new()),
-            channel: RefCell::new(None),
+            wake_listeners: Shared::new(Vec::new()),
+            channel: Shared::new(None),
             from_other_tab: Cell::new(false),
-            pending_warnings: RefCell::new(Vec::new()),
+            pending_warnings: Shared::new(Vec::new()),
             lock_name: concat(&["token-warden:refresh:", &opts_refresh_url]),
         });
         inner.listen_for_wake();

@@ -7,7 +7,7 @@
 use alloc::vec::Vec;
 
 use alloc::rc::{Rc, Weak};
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 use core::future::Future;
 
 use super::timer::Timeout;
@@ -15,10 +15,11 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
+use super::shared::Shared;
 use super::timer::clamp_delay_ms;
 use crate::core::Error;
 
-type Outcome = Rc<RefCell<Option<Error>>>;
+type Outcome = Rc<Shared<Option<Error>>>;
 
 struct Waiter {
     id: u64,
@@ -31,7 +32,7 @@ struct Waiter {
 /// The set of pending waiters of one manager.
 #[derive(Default)]
 pub struct Waiters {
-    list: RefCell<Vec<Waiter>>,
+    list: Shared<Vec<Waiter>>,
     next_id: Cell<u64>,
 }
 
