@@ -11,10 +11,10 @@ use alloc::boxed::Box;
 use alloc::rc::Rc;
 use core::future::Future;
 
+use crate::browser::task::JsFuture;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use super::shared::Shared;
 use super::task::promise;

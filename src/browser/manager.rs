@@ -13,9 +13,9 @@ use alloc::rc::Rc;
 use core::cell::Cell;
 
 use super::timer::Timeout;
+use crate::browser::task::JsFuture;
 use js_sys::{Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Request, Response};
 use zeroize::Zeroizing;
 

@@ -6,11 +6,11 @@
 use alloc::boxed::Box;
 use core::future::Future;
 
+use crate::browser::task::JsFuture;
 use js_sys::{Function, Promise};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// The largest delay `setTimeout` honours; anything above fires at once.
 pub const MAX_TIMER_DELAY_MS: u64 = 2_147_483_647;

@@ -11,9 +11,9 @@ use core::cell::Cell;
 use core::future::Future;
 
 use super::timer::Timeout;
+use crate::browser::task::JsFuture;
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
 use super::shared::Shared;
 use super::timer::clamp_delay_ms;
