@@ -50,10 +50,18 @@ fn invalid(field: &str, reason: &str) -> Error {
 /// `Error` copied through every `?`.
 type Problem = Option<Error>;
 
-/// Records `field: reason` and gives `None`.
-fn bad<T>(problem: &mut Problem, field: &str, reason: &str) -> Option<T> {
+/// Records `field: reason` (one function for every reader, unlike a generic helper).
+#[inline(never)]
+fn record(problem: &mut Problem, field: &str, reason: &str) {
     *problem = Some(invalid(field, reason));
-    None
+}
+
+/// Records `field: reason` and returns `None` from the enclosing reader.
+macro_rules! bail {
+    ($problem:expr, $field:expr, $reason:expr $(,)?) => {{
+        record($problem, $field, $reason);
+        return None;
+    }};
 }
 
 /// Records an `Error` from elsewhere and gives `None`.
@@ -82,19 +90,19 @@ fn read(value: &JsValue, problem: &mut Problem) -> Option<ManagerOptions> {
         .dyn_ref::<Object>()
         .filter(|_| !value.is_function() && !Array::is_array(value))
     else {
-        return bad(problem, "options", "expected an object");
+        bail!(problem, "options", "expected an object");
     };
     for key in Object::keys(obj).iter() {
         let key = key.as_string().unwrap_or_default();
         if !FIELDS.contains(&key.as_str()) {
-            return bad(problem, &key, UNKNOWN_OPTION);
+            bail!(problem, &key, UNKNOWN_OPTION);
         }
     }
     let prims = fail(problem, Primitives::capture())?;
 
     let Some(refresh_url) = url(&prims, "refreshUrl", &property(obj, "refreshUrl"), problem)?
     else {
-        return bad(problem, "refreshUrl", "is required");
+        bail!(problem, "refreshUrl", "is required");
     };
     let logout_url = url(&prims, "logoutUrl", &property(obj, "logoutUrl"), problem)?;
     let allowed_origins = origins(&prims, &property(obj, "allowedOrigins"), problem)?;
@@ -152,7 +160,7 @@ fn number(
         return Some(None);
     }
     let Some(n) = v.as_f64() else {
-        return bad(problem, field, "expected a number");
+        bail!(problem, field, "expected a number");
     };
     if !n.is_finite() || n < min || n > max {
         // Whole numbers: formatting an f64 would pull ~15 KB of float printing into the wasm.
@@ -175,7 +183,7 @@ fn boolean(v: &JsValue, field: &str, problem: &mut Problem) -> Option<Option<boo
     }
     match v.as_bool() {
         Some(b) => Some(Some(b)),
-        None => bad(problem, field, "expected true or false"),
+        None => bail!(problem, field, "expected true or false"),
     }
 }
 
@@ -198,13 +206,13 @@ fn url(
         None
     };
     let Some(text) = text else {
-        return bad(problem, field, "expected a URL string");
+        bail!(problem, field, "expected a URL string");
     };
     let Some(href) = prims.absolute_url(&text) else {
-        return bad(problem, field, "not a valid URL");
+        bail!(problem, field, "not a valid URL");
     };
     if !(href.starts_with("https://") || href.starts_with("http://")) {
-        return bad(problem, field, "must be an http(s) URL");
+        bail!(problem, field, "must be an http(s) URL");
     }
     Some(Some(href))
 }
@@ -214,7 +222,7 @@ fn origins(prims: &Primitives, v: &JsValue, problem: &mut Problem) -> Option<Vec
     if absent(v) {
         return match page_origin() {
             Some(origin) => Some(vec![origin]),
-            None => bad(
+            None => bail!(
                 problem,
                 FIELD,
                 "there is no page origin to default to; list the origins",
@@ -222,15 +230,15 @@ fn origins(prims: &Primitives, v: &JsValue, problem: &mut Problem) -> Option<Vec
         };
     }
     if !Array::is_array(v) {
-        return bad(problem, FIELD, "expected an array of origins");
+        bail!(problem, FIELD, "expected an array of origins");
     }
     let mut out = Vec::new();
     for item in Array::from(v).iter() {
         let Some(text) = item.as_string() else {
-            return bad(problem, FIELD, "every entry must be a string");
+            bail!(problem, FIELD, "every entry must be a string");
         };
         if text.bytes().any(|b| b == b'*') {
-            return bad(
+            bail!(
                 problem,
                 FIELD,
                 "wildcards are not allowed; list exact origins",
@@ -240,12 +248,12 @@ fn origins(prims: &Primitives, v: &JsValue, problem: &mut Problem) -> Option<Vec
             .origin_of(&text)
             .filter(|o| o != "null" && (o.starts_with("https://") || o.starts_with("http://")))
         else {
-            return bad(problem, FIELD, "every entry must be an http(s) origin");
+            bail!(problem, FIELD, "every entry must be an http(s) origin");
         };
         // `https://api.example.com/v1` would silently widen to the whole origin.
         let href = prims.absolute_url(&text).unwrap_or_default();
         if href.trim_end_matches('/') != origin {
-            return bad(problem, FIELD, "an origin has no path, query or fragment");
+            bail!(problem, FIELD, "an origin has no path, query or fragment");
         }
         out.push(origin);
     }
@@ -258,7 +266,7 @@ fn retry(v: &JsValue, problem: &mut Problem) -> Option<RetryPolicy> {
         return Some(policy);
     }
     if !v.is_object() || Array::is_array(v) {
-        return bad(
+        bail!(
             problem,
             "retry",
             "expected { maxAttempts, baseDelayMs, maxDelayMs }",
@@ -293,7 +301,7 @@ fn csrf(v: &JsValue, problem: &mut Problem) -> Option<Option<(String, String)>> 
             .and_then(|x| x.as_string())
     };
     let (Some(name), Some(value)) = (get("name"), get("value")) else {
-        return bad(
+        bail!(
             problem,
             FIELD,
             "expected { name: string, value: string } or null",
@@ -303,17 +311,17 @@ fn csrf(v: &JsValue, problem: &mut Problem) -> Option<Option<(String, String)>> 
     // substring searcher and its panic messages into the wasm.
     let token_byte = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(token_byte) {
-        return bad(problem, FIELD, "the header name must be an HTTP token");
+        bail!(problem, FIELD, "the header name must be an HTTP token");
     }
     if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie") {
-        return bad(
+        bail!(
             problem,
             FIELD,
             "the header name cannot be Authorization or Cookie",
         );
     }
     if value.is_empty() || !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-        return bad(problem, FIELD, "the header value must be printable ASCII");
+        bail!(problem, FIELD, "the header value must be printable ASCII");
     }
     Some(Some((name, value)))
 }
