@@ -1,8 +1,8 @@
 //! The global `fetch`, bound directly so it works in windows and workers alike.
 
+use crate::browser::task::JsFuture;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
 #[wasm_bindgen]

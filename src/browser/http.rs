@@ -7,13 +7,13 @@ use alloc::rc::Rc;
 use core::cell::Cell;
 
 use super::timer::Timeout;
+use crate::browser::task::JsFuture;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Response};
 
 use super::clock;
-use super::primitives::Primitives;
+use super::primitives::{headers_of, Primitives};
 use super::timer::clamp_delay_ms;
 use crate::core::{
     parse_error_response, parse_http_date, parse_token_response, Error, ExpiryPolicy,
@@ -89,14 +89,31 @@ pub struct AuthRequest<'a> {
     pub app_init: Option<&'a JsValue>,
 }
 
-/// Sends a POST with `credentials: 'include'` and the CSRF header; returns the
-/// response and the local time its head arrived. The guard must live until the
-/// body is read (the timeout covers the body too).
+/// What an auth endpoint answered.
+pub struct Reply {
+    /// The HTTP status (0 for an opaque redirect).
+    pub status: u16,
+    /// Local time the response head arrived.
+    pub received_at_ms: u64,
+    /// The body, when it was asked for and could be read.
+    pub body: Option<String>,
+    /// Whether our own timer aborted the request while the body was read.
+    pub timed_out: bool,
+    /// The `Date` header (2xx) or the `Retry-After` header (otherwise).
+    pub header: Option<String>,
+    /// `response.type == "opaqueredirect"`.
+    pub opaque_redirect: bool,
+}
+
+/// Sends a POST with `credentials: 'include'` and the CSRF header, and reads the
+/// answer (with `read_body`, also its body, under the same timeout). Without
+/// `read_body` the request is aborted once the head is in.
 pub async fn post(
     prims: &Primitives,
     req: &AuthRequest<'_>,
     guard: AbortGuard,
-) -> Result<(Response, u64, AbortGuard), Error> {
+    read_body: bool,
+) -> Result<Reply, Error> {
     let init = Object::new();
     if let Some(app) = req.app_init.filter(|v| v.is_object()) {
         // A shallow copy: the app keeps its object, we set what we must.
@@ -139,53 +156,75 @@ pub async fn post(
             field: "url".into(),
             reason: "the request could not be built".into(),
         })?;
-    match JsFuture::from(prims.fetch(&request)).await {
-        Ok(response) => {
-            let received_at = clock::now_ms();
-            Ok((response.unchecked_into(), received_at, guard))
-        }
-        Err(_) if guard.timed_out() => Err(Error::Timeout),
-        Err(_) => Err(Error::Network),
+    let response: Response = match JsFuture::from(prims.fetch(&request)).await {
+        Ok(response) => response.unchecked_into(),
+        Err(_) if guard.timed_out() => return Err(Error::Timeout),
+        Err(_) => return Err(Error::Network),
+    };
+    let mut reply = Reply {
+        status: response.status(),
+        received_at_ms: clock::now_ms(),
+        body: None,
+        timed_out: false,
+        header: None,
+        opaque_redirect: false,
+    };
+    if !read_body {
+        // Dropping the guard aborts the rest of the exchange.
+        return Ok(reply);
     }
+    if let Ok(promise) = response.text() {
+        reply.body = JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string());
+    }
+    reply.timed_out = guard.timed_out();
+    guard.disarm();
+    let success = (200..300).contains(&reply.status);
+    let name = if success { "date" } else { "retry-after" };
+    reply.header = headers_of(&response).get(name).ok().flatten();
+    reply.opaque_redirect = response_type(&response).as_deref() == Some("opaqueredirect");
+    Ok(reply)
 }
 
 /// Reads a token endpoint's answer: RFC 6749 §5.1 on 2xx, §5.2 (or plain HTTP) otherwise.
-pub async fn read_token_response(
-    response: Response,
-    received_at_ms: u64,
-    guard: AbortGuard,
+pub fn read_token_response(
+    reply: Reply,
     policy: &ExpiryPolicy,
 ) -> Result<TokenGrant, RefreshFailure> {
-    let status = response.status();
-    let header = |name: &str| response.headers().get(name).ok().flatten();
-    let body = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string()),
-        Err(_) => None,
-    };
-    let timed_out = guard.timed_out();
-    guard.disarm();
+    let Reply {
+        status,
+        received_at_ms,
+        body,
+        timed_out,
+        header,
+        opaque_redirect,
+    } = reply;
     if (200..300).contains(&status) {
         let body = match body {
             Some(body) => body,
             None if timed_out => return Err(Error::Timeout.into()),
             None => return Err(Error::Network.into()),
         };
-        let server_date = header("date").and_then(|d| parse_http_date(&d));
+        let server_date = header.and_then(|d| parse_http_date(&d));
         parse_token_response(&body, received_at_ms, server_date, policy)
             .map_err(RefreshFailure::from)
-    } else if status == 0 || response.type_() == web_sys::ResponseType::Opaqueredirect {
+    } else if status == 0 || opaque_redirect {
         Err(Error::HttpStatus { status: 302 }.into())
     } else {
         Err(parse_error_response(
             status,
             body.as_deref().unwrap_or(""),
-            header("retry-after").as_deref(),
+            header.as_deref(),
             clock::now_ms(),
         ))
     }
+}
+
+/// `response.type`, read like any property: no enum table in the glue.
+fn response_type(response: &Response) -> Option<String> {
+    Reflect::get(response, &"type".into()).ok()?.as_string()
 }
 
 fn has_method(init: &Object) -> bool {

@@ -1,5 +1,7 @@
 //! DOM event listeners as handles: dropping one removes the listener.
 
+use alloc::boxed::Box;
+
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
@@ -19,7 +21,16 @@ impl Listener {
         event: &'static str,
         handler: impl FnMut(JsValue) + 'static,
     ) -> Option<Self> {
-        let callback = Closure::<dyn FnMut(JsValue)>::new(handler);
+        Self::boxed(target, event, Box::new(handler))
+    }
+
+    /// The non-generic part of [`Listener::new`], so each handler type adds only its body.
+    fn boxed(
+        target: &EventTarget,
+        event: &'static str,
+        handler: Box<dyn FnMut(JsValue)>,
+    ) -> Option<Self> {
+        let callback = Closure::wrap(handler);
         target
             .add_event_listener_with_callback(event, callback.as_ref().unchecked_ref())
             .ok()?;

@@ -1,7 +1,7 @@
 //! The token manager's browser half: performs the core's effects (refresh requests,
 //! the one timer, events, waking callers) and feeds results back as inputs.
 //!
-//! Shared state is `Rc<Inner>` with short `RefCell` borrows; no borrow is held across
+//! Shared state is `Rc<Inner>` with short `Shared` (`RefCell`) borrows; no borrow is held across
 //! an `.await`, and JS handlers run only when no borrow is held.
 
 use alloc::borrow::ToOwned;
@@ -10,14 +10,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 
 use super::timer::Timeout;
+use crate::browser::task::JsFuture;
 use js_sys::Promise;
 use js_sys::{Function, Object};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Request, Response};
 use zeroize::Zeroizing;
 
@@ -28,6 +28,7 @@ use super::js_error::to_js;
 use super::listener::Listener;
 use super::locks::{lock_manager, with_lock};
 use super::primitives::Primitives;
+use super::shared::Shared;
 use super::task::{self, spawn};
 use super::timer::clamp_delay_ms;
 use super::waiters::Waiters;
@@ -83,26 +84,26 @@ pub struct Manager {
 struct Inner {
     opts: ManagerOptions,
     prims: Primitives,
-    session: RefCell<Session>,
+    session: Shared<Session>,
     waiters: Rc<Waiters>,
-    timer: RefCell<Option<Timeout>>,
-    refresh_abort: RefCell<Option<AbortController>>,
-    last_error: RefCell<Option<Error>>,
-    handlers: RefCell<Vec<Handler>>,
+    timer: Shared<Option<Timeout>>,
+    refresh_abort: Shared<Option<AbortController>>,
+    last_error: Shared<Option<Error>>,
+    handlers: Shared<Vec<Handler>>,
     next_handler: Cell<u64>,
-    wake_listeners: RefCell<Vec<Listener>>,
-    channel: RefCell<Option<Channel>>,
+    wake_listeners: Shared<Vec<Listener>>,
+    channel: Shared<Option<Channel>>,
     // True while feeding a message from another tab: what it causes is not echoed back.
     from_other_tab: Cell<bool>,
     // Degradations found at construction, reported once the app can listen (start()).
-    pending_warnings: RefCell<Vec<Event>>,
+    pending_warnings: Shared<Vec<Event>>,
     lock_name: String,
     // The allowed origins as JS strings: the per-request check compares in JS (`===`)
     // instead of copying each request's origin into Rust.
     allowed_js: Vec<JsValue>,
     // The one continuation every bearer request shares for its 401 check, so the hot
     // path allocates no closure per request.
-    on_401: RefCell<Option<On401>>,
+    on_401: Shared<Option<On401>>,
 }
 
 /// `(spare request, has body, generation, response) -> response or promise of one`.
@@ -126,20 +127,20 @@ impl Manager {
         let inner = Rc::new(Inner {
             opts,
             prims,
-            session: RefCell::new(session),
+            session: Shared::new(session),
             waiters: Rc::default(),
-            timer: RefCell::new(None),
-            refresh_abort: RefCell::new(None),
-            last_error: RefCell::new(None),
-            handlers: RefCell::new(Vec::new()),
+            timer: Shared::new(None),
+            refresh_abort: Shared::new(None),
+            last_error: Shared::new(None),
+            handlers: Shared::new(Vec::new()),
             next_handler: Cell::new(0),
-            wake_listeners: RefCell::new(Vec::new()),
-            channel: RefCell::new(None),
+            wake_listeners: Shared::new(Vec::new()),
+            channel: Shared::new(None),
             from_other_tab: Cell::new(false),
-            pending_warnings: RefCell::new(Vec::new()),
+            pending_warnings: Shared::new(Vec::new()),
             lock_name: concat(&["token-warden:refresh:", &opts_refresh_url]),
             allowed_js: opts_allowed.iter().map(|o| JsValue::from_str(o)).collect(),
-            on_401: RefCell::new(None),
+            on_401: Shared::new(None),
         });
         inner.install_on_401();
         inner.listen_for_wake();
@@ -208,10 +209,9 @@ impl Manager {
             app_init: Some(init),
         };
         let guard = AbortGuard::with_timeout(inner.opts.request_timeout_ms);
-        let (response, at, guard) = http::post(&inner.prims, &request, guard).await?;
-        let grant = http::read_token_response(response, at, guard, &inner.opts.session.expiry)
-            .await
-            .map_err(|f| f.error)?;
+        let reply = http::post(&inner.prims, &request, guard, true).await?;
+        let grant =
+            http::read_token_response(reply, &inner.opts.session.expiry).map_err(|f| f.error)?;
         inner.ensure_alive()?;
         inner.accept_grant(grant);
         Ok(inner.phase())
@@ -269,12 +269,12 @@ impl Manager {
                 app_init: None,
             };
             let guard = AbortGuard::with_timeout(inner.opts.request_timeout_ms);
-            let outcome = http::post(&inner.prims, &request, guard).await;
+            let outcome = http::post(&inner.prims, &request, guard, false).await;
             let problem = match outcome {
-                Ok((response, _, _)) if response.ok() => None,
-                Ok((response, _, _)) => {
+                Ok(reply) if (200..300).contains(&reply.status) => None,
+                Ok(reply) => {
                     let mut m = String::from("the logout endpoint answered ");
-                    push_decimal(&mut m, u64::from(response.status()));
+                    push_decimal(&mut m, u64::from(reply.status));
                     Some(m)
                 }
                 Err(e) => Some(concat(&["the logout request failed: ", &e.message()])),
@@ -467,8 +467,8 @@ impl Inner {
         };
         let guard = AbortGuard::with_timeout(self.opts.request_timeout_ms);
         *self.refresh_abort.borrow_mut() = guard.controller();
-        let (response, at, guard) = http::post(&self.prims, &request, guard).await?;
-        http::read_token_response(response, at, guard, &self.opts.session.expiry).await
+        let reply = http::post(&self.prims, &request, guard, true).await?;
+        http::read_token_response(reply, &self.opts.session.expiry)
     }
 
     fn cancel_refresh(&self) {
@@ -750,42 +750,59 @@ impl Inner {
     fn listen_for_wake(self: &Rc<Self>) {
         let global: web_sys::EventTarget = js_sys::global().unchecked_into();
         let mut listeners = Vec::new();
-        for (event, online) in [("online", true), ("offline", false)] {
+        // One closure type for every listener: what to feed is data, not code.
+        let mut listen = |target: &web_sys::EventTarget, event, what: WakeEvent| {
             let weak = Rc::downgrade(self);
-            listeners.extend(Listener::new(&global, event, move |_| {
+            listeners.extend(Listener::new(target, event, move |_| {
                 if let Some(inner) = weak.upgrade() {
-                    inner.feed(Input::Connectivity { online });
+                    inner.on_wake_event(&what);
                 }
             }));
-        }
-        if !navigator_online() {
-            self.feed(Input::Connectivity { online: false });
-        }
+        };
+        listen(&global, "online", WakeEvent::Connectivity(true));
+        listen(&global, "offline", WakeEvent::Connectivity(false));
         for event in ["focus", "online", "pageshow"] {
-            let weak = Rc::downgrade(self);
-            listeners.extend(Listener::new(&global, event, move |_| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.feed(Input::Wake);
-                }
-            }));
+            listen(&global, event, WakeEvent::Wake);
         }
         let document = js_sys::Reflect::get(&js_sys::global(), &"document".into())
             .ok()
             .and_then(|d| d.dyn_into::<web_sys::Document>().ok());
         if let Some(document) = document {
             for event in ["visibilitychange", "resume"] {
-                let weak = Rc::downgrade(self);
-                let doc = document.clone();
-                listeners.extend(Listener::new(&document, event, move |_| {
-                    let visible = doc.visibility_state() == web_sys::VisibilityState::Visible;
-                    if let Some(inner) = weak.upgrade().filter(|_| visible) {
-                        inner.feed(Input::Wake);
-                    }
-                }));
+                listen(&document, event, WakeEvent::Visible(document.clone()));
             }
         }
         *self.wake_listeners.borrow_mut() = listeners;
+        if !navigator_online() {
+            self.feed(Input::Connectivity { online: false });
+        }
     }
+
+    fn on_wake_event(self: &Rc<Self>, what: &WakeEvent) {
+        let input = match what {
+            WakeEvent::Connectivity(online) => Input::Connectivity { online: *online },
+            WakeEvent::Wake => Input::Wake,
+            WakeEvent::Visible(document) => {
+                // `document.visibilityState`, read like any property: no enum table.
+                let state = js_sys::Reflect::get(document, &"visibilityState".into());
+                if state.ok().and_then(|s| s.as_string()).as_deref() != Some("visible") {
+                    return;
+                }
+                Input::Wake
+            }
+        };
+        self.feed(input);
+    }
+}
+
+/// What a page event means for the session.
+enum WakeEvent {
+    /// `online`/`offline`.
+    Connectivity(bool),
+    /// `focus`, `online`, `pageshow`: timers may have been throttled.
+    Wake,
+    /// `visibilitychange`, `resume` on this document: a wake-up if it is visible.
+    Visible(web_sys::Document),
 }
 
 /// The event's name and its JS payload. Payloads never carry token bytes.

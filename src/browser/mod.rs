@@ -13,6 +13,7 @@ pub mod listener;
 pub mod locks;
 pub mod manager;
 pub mod primitives;
+pub mod shared;
 pub mod task;
 pub mod timer;
 pub mod waiters;

@@ -7,7 +7,8 @@
 use alloc::string::String;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::{Headers, Request};
 
 use crate::core::Error;
@@ -91,12 +92,15 @@ impl Primitives {
 
     /// `new Headers(init)`; `undefined` gives empty headers.
     pub fn headers(&self, init: &JsValue) -> Result<Headers, JsValue> {
-        let args = if init.is_undefined() || init.is_null() {
-            Array::new()
+        // An `undefined` argument counts as absent (WebIDL); `null` would throw, so it
+        // becomes `undefined` too. Always two arguments: one `Array.of` import in the glue.
+        let init = if init.is_null() {
+            &JsValue::UNDEFINED
         } else {
-            Array::of1(init)
+            init
         };
-        Reflect::construct(&self.headers, &args).map(JsCast::unchecked_into)
+        Reflect::construct(&self.headers, &Array::of2(init, &JsValue::UNDEFINED))
+            .map(JsCast::unchecked_into)
     }
 
     /// The serialized origin of an absolute or page-relative URL (`new URL(u, base).origin`).
@@ -148,8 +152,22 @@ impl Primitives {
 fn url_args(url: &str) -> Array {
     match page_href() {
         Some(base) => Array::of2(&JsValue::from_str(url), &JsValue::from_str(&base)),
-        None => Array::of1(&JsValue::from_str(url)),
+        // `new URL(url, undefined)` is `new URL(url)`.
+        None => Array::of2(&JsValue::from_str(url), &JsValue::UNDEFINED),
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `Request` or a `Response`.
+    type Message;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &Message) -> Headers;
+}
+
+/// `request.headers` or `response.headers`: one getter for both (one import in the glue).
+pub fn headers_of(message: &JsValue) -> Headers {
+    message.unchecked_ref::<Message>().headers()
 }
 
 /// `location.href` of the page or worker, if any.

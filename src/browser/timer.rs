@@ -6,11 +6,11 @@
 use alloc::boxed::Box;
 use core::future::Future;
 
+use crate::browser::task::JsFuture;
 use js_sys::{Function, Promise};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// The largest delay `setTimeout` honours; anything above fires at once.
 pub const MAX_TIMER_DELAY_MS: u64 = 2_147_483_647;
@@ -39,12 +39,7 @@ pub struct Timeout {
 impl Timeout {
     /// Calls `callback` once after `delay_ms` (already clamped by the caller).
     pub fn new(delay_ms: u32, callback: impl FnOnce() + 'static) -> Self {
-        let mut callback: Option<Box<dyn FnOnce()>> = Some(Box::new(callback));
-        let closure = Closure::<dyn FnMut()>::new(move || {
-            if let Some(callback) = callback.take() {
-                callback();
-            }
-        });
+        let closure = once(Box::new(callback));
         let id = set_timeout(closure.as_ref().unchecked_ref(), delay_ms);
         Self {
             id,
@@ -59,12 +54,23 @@ impl Drop for Timeout {
     }
 }
 
+/// A JS function that runs `callback` on its first call; later calls do nothing. Every
+/// such function is the same closure type, so each use adds only its body to the wasm.
+pub fn once(callback: Box<dyn FnOnce()>) -> Closure<dyn FnMut()> {
+    let mut callback = Some(callback);
+    Closure::<dyn FnMut()>::new(move || {
+        if let Some(callback) = callback.take() {
+            callback();
+        }
+    })
+}
+
 /// Resolves after `delay_ms`, clamped. Dropping the future clears the timer.
 pub fn sleep(delay_ms: u64) -> impl Future<Output = ()> {
     let mut timeout = None;
     let promise = Promise::new(&mut |resolve: Function, _reject| {
         timeout = Some(Timeout::new(clamp_delay_ms(delay_ms), move || {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
+            let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
         }));
     });
     async move {

@@ -7,18 +7,19 @@
 use alloc::vec::Vec;
 
 use alloc::rc::{Rc, Weak};
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 use core::future::Future;
 
 use super::timer::Timeout;
+use crate::browser::task::JsFuture;
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
+use super::shared::Shared;
 use super::timer::clamp_delay_ms;
 use crate::core::Error;
 
-type Outcome = Rc<RefCell<Option<Error>>>;
+type Outcome = Rc<Shared<Option<Error>>>;
 
 struct Waiter {
     id: u64,
@@ -31,7 +32,7 @@ struct Waiter {
 /// The set of pending waiters of one manager.
 #[derive(Default)]
 pub struct Waiters {
-    list: RefCell<Vec<Waiter>>,
+    list: Shared<Vec<Waiter>>,
     next_id: Cell<u64>,
 }
 
@@ -98,7 +99,7 @@ impl Waiters {
         let list = core::mem::take(&mut *self.list.borrow_mut());
         for waiter in list {
             *waiter.outcome.borrow_mut() = err.cloned();
-            let _ = waiter.resolve.call0(&JsValue::NULL);
+            let _ = waiter.resolve.call1(&JsValue::NULL, &JsValue::UNDEFINED);
         }
     }
 
@@ -110,7 +111,7 @@ impl Waiters {
         };
         if let Some(waiter) = waiter {
             *waiter.outcome.borrow_mut() = Some(err);
-            let _ = waiter.resolve.call0(&JsValue::NULL);
+            let _ = waiter.resolve.call1(&JsValue::NULL, &JsValue::UNDEFINED);
         }
     }
 }

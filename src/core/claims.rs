@@ -56,9 +56,14 @@ pub mod dangerous {
 
     /// Decodes a JWT's header and payload without checking the signature.
     pub fn decode_unverified(token: &str) -> Result<Claims, Error> {
-        let bad = |reason| Error::MalformedToken { reason };
+        decode(token).map_err(|reason| Error::MalformedToken { reason })
+    }
+
+    /// [`decode_unverified`] with the bare reason as the error: a two-word error is
+    /// cheaper to pass up than an [`Error`].
+    fn decode(token: &str) -> Result<Claims, &'static str> {
         let Some((header, payload)) = header_and_payload(token) else {
-            return Err(bad("token is not a JWT"));
+            return Err("token is not a JWT");
         };
 
         let header_text = decode_segment(
@@ -68,7 +73,7 @@ pub mod dangerous {
         )?;
         let header_json = json::parse(&header_text).map(Zeroizing::new);
         if !matches!(header_json.as_deref(), Ok(Json::Object(_))) {
-            return Err(bad("JWT header is not a JSON object"));
+            return Err("JWT header is not a JSON object");
         }
 
         let mut payload_json = decode_segment(
@@ -77,9 +82,9 @@ pub mod dangerous {
             "JWT payload is not UTF-8",
         )?;
         let parsed =
-            Zeroizing::new(json::parse(&payload_json).map_err(|_| bad("JWT payload is not JSON"))?);
+            Zeroizing::new(json::parse(&payload_json).map_err(|_| "JWT payload is not JSON")?);
         if !parsed.is_object() {
-            return Err(bad("JWT payload is not a JSON object"));
+            return Err("JWT payload is not a JSON object");
         }
         let exp = numeric_claim(&parsed, "exp", "exp is not a number", "exp is not finite")?;
         let iat = numeric_claim(&parsed, "iat", "iat is not a number", "iat is not finite")?;
@@ -112,15 +117,13 @@ pub mod dangerous {
         segment: &str,
         not_base64url: &'static str,
         not_utf8: &'static str,
-    ) -> Result<Zeroizing<String>, Error> {
-        let bytes = decode_base64url(segment).ok_or(Error::MalformedToken {
-            reason: not_base64url,
-        })?;
+    ) -> Result<Zeroizing<String>, &'static str> {
+        let bytes = decode_base64url(segment).ok_or(not_base64url)?;
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Zeroizing::new(text)),
             Err(e) => {
                 e.into_bytes().zeroize();
-                Err(Error::MalformedToken { reason: not_utf8 })
+                Err(not_utf8)
             }
         }
     }
@@ -130,12 +133,12 @@ pub mod dangerous {
         name: &str,
         not_number: &'static str,
         not_finite: &'static str,
-    ) -> Result<Option<f64>, Error> {
+    ) -> Result<Option<f64>, &'static str> {
         match payload.get(name) {
             None => Ok(None),
             Some(Json::Number(n)) if n.is_finite() => Ok(Some(*n)),
-            Some(Json::Number(_)) => Err(Error::MalformedToken { reason: not_finite }),
-            Some(_) => Err(Error::MalformedToken { reason: not_number }),
+            Some(Json::Number(_)) => Err(not_finite),
+            Some(_) => Err(not_number),
         }
     }
 }

@@ -13,27 +13,35 @@ const SECS_PER_DAY: u64 = 86_400;
 /// accepted; the obsolete RFC 850/asctime forms give `None`, which callers
 /// treat as "no information".
 pub fn parse_http_date(value: &str) -> Option<u64> {
-    let bytes: [u8; 29] = value.trim().as_bytes().try_into().ok()?;
-    let [n0, n1, n2, b',', b' ', d0, d1, b' ', m0, m1, m2, b' ', y0, y1, y2, y3, b' ', h0, h1, b':', i0, i1, b':', s0, s1, b' ', b'G', b'M', b'T'] =
-        bytes
-    else {
-        return None;
-    };
-    const DAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
-    if !DAYS.contains(&&[n0, n1, n2]) {
+    // `D` is a digit, `N` a letter of a day or month name (checked below), anything
+    // else must match exactly.
+    const SHAPE: &[u8; 29] = b"NNN, DD NNN DDDD DD:DD:DD GMT";
+    const DAYS: &[u8; 21] = b"MonTueWedThuFriSatSun";
+    const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+    let bytes = value.trim().as_bytes();
+    if bytes.len() != SHAPE.len() {
         return None;
     }
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    let month = MONTHS.iter().position(|m| **m == [m0, m1, m2])?;
+    for (&b, &shape) in bytes.iter().zip(SHAPE) {
+        let fits = match shape {
+            b'D' => b.is_ascii_digit(),
+            b'N' => true,
+            _ => b == shape,
+        };
+        if !fits {
+            return None;
+        }
+    }
+    let field = |start: usize, len: usize| bytes.get(start..start.saturating_add(len));
+    let name_index = |names: &[u8], name: &[u8]| names.chunks(3).position(|n| n == name);
+    name_index(DAYS, field(0, 3)?)?;
+    let month = name_index(MONTHS, field(8, 3)?)?;
     let month = u64::try_from(month).ok()?.saturating_add(1);
-    let day = digits(&[d0, d1])?;
-    let year = digits(&[y0, y1, y2, y3])?;
-    let hour = digits(&[h0, h1])?;
-    let minute = digits(&[i0, i1])?;
-    let second = digits(&[s0, s1])?;
+    let day = digits(field(5, 2)?)?;
+    let year = digits(field(12, 4)?)?;
+    let hour = digits(field(17, 2)?)?;
+    let minute = digits(field(20, 2)?)?;
+    let second = digits(field(23, 2)?)?;
     // 60 allows a leap second, which the epoch count folds into the next one.
     if year < 1970
         || day == 0
@@ -167,6 +175,71 @@ mod tests {
             "Sun, 06 Nov 1994 08:49:3é GMT",
         ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+    }
+
+    /// The former pattern-matching parser, the reference for the template one.
+    fn reference(value: &str) -> Option<u64> {
+        let bytes: [u8; 29] = value.trim().as_bytes().try_into().ok()?;
+        let [n0, n1, n2, b',', b' ', d0, d1, b' ', m0, m1, m2, b' ', y0, y1, y2, y3, b' ', h0, h1, b':', i0, i1, b':', s0, s1, b' ', b'G', b'M', b'T'] =
+            bytes
+        else {
+            return None;
+        };
+        const DAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+        if !DAYS.contains(&&[n0, n1, n2]) {
+            return None;
+        }
+        const MONTHS: [&[u8; 3]; 12] = [
+            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+            b"Dec",
+        ];
+        let month = MONTHS.iter().position(|m| **m == [m0, m1, m2])? as u64 + 1;
+        let day = digits(&[d0, d1])?;
+        let year = digits(&[y0, y1, y2, y3])?;
+        let hour = digits(&[h0, h1])?;
+        let minute = digits(&[i0, i1])?;
+        let second = digits(&[s0, s1])?;
+        if year < 1970
+            || day == 0
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
+            return None;
+        }
+        let days = days_since_epoch(year, month, day)?;
+        Some(((days * SECS_PER_DAY) + hour * 3_600 + minute * 60 + second) * MS_PER_SEC)
+    }
+
+    #[test]
+    fn template_parser_matches_the_reference() {
+        let good = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let alphabet: &[u8] = b"SunNovMonFebJanDec0123456789 ,:GMTx\xc3\xa9";
+        let mut state: u64 = 0xDEAD_BEEF_CAFE_F00D;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bytes = good.as_bytes().to_vec();
+            for k in 0..(state % 4) {
+                let at = ((state >> (8 + 8 * k)) % 29) as usize;
+                bytes[at] = alphabet[((state >> (3 + 7 * k)) % alphabet.len() as u64) as usize];
+            }
+            if state.is_multiple_of(7) {
+                bytes.insert(0, b' ');
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            assert_eq!(parse_http_date(&text), reference(&text), "{text:?}");
+        }
+        for year in [1970, 1999, 2000, 2023, 2024, 2100, 9999] {
+            for (month, days) in [("Jan", 31), ("Feb", 29), ("Apr", 30), ("Dec", 31)] {
+                for day in [1, 28, days, days + 1] {
+                    let text = format!("Mon, {day:02} {month} {year} 23:59:60 GMT");
+                    assert_eq!(parse_http_date(&text), reference(&text), "{text}");
+                }
+            }
         }
     }
 

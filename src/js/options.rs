@@ -38,77 +38,105 @@ pub const DEFAULT_CSRF_HEADER: (&str, &str) = ("X-Requested-With", "token-warden
 /// Default timeout of our own requests and of waiting for a token.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 
-fn invalid(field: &str, reason: impl Into<String>) -> Error {
+fn invalid(field: &str, reason: &str) -> Error {
     Error::InvalidOptions {
         field: field.into(),
         reason: reason.into(),
     }
 }
 
+/// Where the first problem is recorded. The readers below return `Option`s and
+/// leave their error here, so a failure is a `None` rather than a multi-word
+/// `Error` copied through every `?`.
+type Problem = Option<Error>;
+
+/// Records `field: reason` (one function for every reader, unlike a generic helper).
+#[inline(never)]
+fn record(problem: &mut Problem, field: &str, reason: &str) {
+    *problem = Some(invalid(field, reason));
+}
+
+/// Records `field: reason` and returns `None` from the enclosing reader.
+macro_rules! bail {
+    ($problem:expr, $field:expr, $reason:expr $(,)?) => {{
+        record($problem, $field, $reason);
+        return None;
+    }};
+}
+
+/// Records an `Error` from elsewhere and gives `None`.
+fn fail<T>(problem: &mut Problem, result: Result<T, Error>) -> Option<T> {
+    result.map_err(|e| *problem = Some(e)).ok()
+}
+
+/// `object[key]`, `undefined` when reading it throws.
+fn property(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
 /// Reads and validates the options object passed to `new TokenManager(options)`.
 pub fn parse(value: &JsValue) -> Result<ManagerOptions, Error> {
-    let obj: &Object = value
+    let mut problem = None;
+    match read(value, &mut problem) {
+        Some(options) => Ok(options),
+        // `read` records a problem whenever it gives up.
+        None => Err(problem.unwrap_or_else(|| invalid("options", "expected an object"))),
+    }
+}
+
+/// [`parse`], checking the fields in a fixed order: the first bad one is reported.
+fn read(value: &JsValue, problem: &mut Problem) -> Option<ManagerOptions> {
+    let Some(obj) = value
         .dyn_ref::<Object>()
         .filter(|_| !value.is_function() && !Array::is_array(value))
-        .ok_or_else(|| invalid("options", "expected an object"))?;
+    else {
+        bail!(problem, "options", "expected an object");
+    };
     for key in Object::keys(obj).iter() {
         let key = key.as_string().unwrap_or_default();
         if !FIELDS.contains(&key.as_str()) {
-            return Err(invalid(&key, UNKNOWN_OPTION));
+            bail!(problem, &key, UNKNOWN_OPTION);
         }
     }
-    let prims = Primitives::capture()?;
-    let get =
-        |field: &str| Reflect::get(obj, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
+    let prims = fail(problem, Primitives::capture())?;
 
-    let refresh_url = url(&prims, "refreshUrl", &get("refreshUrl"))?
-        .ok_or_else(|| invalid("refreshUrl", "is required"))?;
-    let logout_url = url(&prims, "logoutUrl", &get("logoutUrl"))?;
-    let allowed_origins = origins(&prims, &get("allowedOrigins"))?;
+    let Some(refresh_url) = url(&prims, "refreshUrl", &property(obj, "refreshUrl"), problem)?
+    else {
+        bail!(problem, "refreshUrl", "is required");
+    };
+    let logout_url = url(&prims, "logoutUrl", &property(obj, "logoutUrl"), problem)?;
+    let allowed_origins = origins(&prims, &property(obj, "allowedOrigins"), problem)?;
 
-    let lead_s = number(
-        &get("refreshLeadSeconds"),
-        "refreshLeadSeconds",
-        0.0,
-        86_400.0,
-    )?
-    .unwrap_or(60.0);
-    let timeout = number(&get("requestTimeoutMs"), "requestTimeoutMs", 1.0, 600_000.0)?
-        .map_or(DEFAULT_REQUEST_TIMEOUT_MS, |v| v as u64);
-    let default_lifetime = number(
-        &get("defaultLifetimeSeconds"),
-        "defaultLifetimeSeconds",
-        1.0,
-        31_536_000.0,
+    let lead_s = number(obj, "refreshLeadSeconds", 0.0, 86_400.0, problem)?;
+    let timeout = number(obj, "requestTimeoutMs", 1.0, 600_000.0, problem)?;
+    let default_lifetime = number(obj, "defaultLifetimeSeconds", 1.0, 31_536_000.0, problem)?;
+    let max_token_bytes = number(obj, "maxTokenBytes", 16.0, 1_048_576.0, problem)?;
+    let per_minute = number(obj, "maxRefreshesPerMinute", 1.0, 600.0, problem)?;
+    let expose = boolean(
+        &property(obj, "exposeAccessToken"),
+        "exposeAccessToken",
+        problem,
     )?;
-    let max_token_bytes = number(&get("maxTokenBytes"), "maxTokenBytes", 16.0, 1_048_576.0)?
-        .map_or(crate::core::DEFAULT_MAX_TOKEN_BYTES, |v| v as usize);
-    let per_minute = number(
-        &get("maxRefreshesPerMinute"),
-        "maxRefreshesPerMinute",
-        1.0,
-        600.0,
-    )?
-    .map_or(crate::core::DEFAULT_MAX_REFRESHES_PER_MINUTE, |v| v as u32);
-    let expose = boolean(&get("exposeAccessToken"), "exposeAccessToken")?.unwrap_or(false);
 
     let config = Config {
-        refresh_lead_ms: (lead_s * 1000.0) as u64,
-        retry: retry(&get("retry"))?,
+        refresh_lead_ms: (lead_s.unwrap_or(60.0) * 1000.0) as u64,
+        retry: retry(&property(obj, "retry"), problem)?,
         expiry: ExpiryPolicy {
             default_lifetime_ms: default_lifetime.map(|s| (s * 1000.0) as u64),
-            max_token_bytes,
+            max_token_bytes: max_token_bytes
+                .map_or(crate::core::DEFAULT_MAX_TOKEN_BYTES, |v| v as usize),
         },
-        max_refreshes_per_minute: per_minute,
+        max_refreshes_per_minute: per_minute
+            .map_or(crate::core::DEFAULT_MAX_REFRESHES_PER_MINUTE, |v| v as u32),
     };
-    config.validate()?;
-    Ok(ManagerOptions {
+    fail(problem, config.validate())?;
+    Some(ManagerOptions {
         refresh_url,
         logout_url,
         allowed_origins,
-        csrf_header: csrf(&get("csrfHeader"))?,
-        request_timeout_ms: timeout,
-        expose_access_token: expose,
+        csrf_header: csrf(&property(obj, "csrfHeader"), problem)?,
+        request_timeout_ms: timeout.map_or(DEFAULT_REQUEST_TIMEOUT_MS, |v| v as u64),
+        expose_access_token: expose.unwrap_or(false),
         session: config,
     })
 }
@@ -117,38 +145,57 @@ fn absent(v: &JsValue) -> bool {
     v.is_undefined()
 }
 
-/// A finite number in `[min, max]`; a fractional value is floored by the caller's cast.
-fn number(v: &JsValue, field: &str, min: f64, max: f64) -> Result<Option<f64>, Error> {
-    if absent(v) {
-        return Ok(None);
+/// `object[field]` as a finite number in `[min, max]` (`Some(None)` when absent); a
+/// fractional value is floored by the caller's cast.
+fn number(
+    object: &JsValue,
+    field: &str,
+    min: f64,
+    max: f64,
+    problem: &mut Problem,
+) -> Option<Option<f64>> {
+    let key = field.strip_prefix("retry.").unwrap_or(field);
+    let v = property(object, key);
+    if absent(&v) {
+        return Some(None);
     }
-    let n = v
-        .as_f64()
-        .ok_or_else(|| invalid(field, "expected a number"))?;
+    let Some(n) = v.as_f64() else {
+        bail!(problem, field, "expected a number");
+    };
     if !n.is_finite() || n < min || n > max {
         // Whole numbers: formatting an f64 would pull ~15 KB of float printing into the wasm.
         let mut reason = String::from("expected a number from ");
         push_decimal(&mut reason, min as u64);
         reason.push_str(" to ");
         push_decimal(&mut reason, max as u64);
-        return Err(invalid(field, reason));
+        *problem = Some(Error::InvalidOptions {
+            field: field.into(),
+            reason,
+        });
+        return None;
     }
-    Ok(Some(n))
+    Some(Some(n))
 }
 
-fn boolean(v: &JsValue, field: &str) -> Result<Option<bool>, Error> {
+fn boolean(v: &JsValue, field: &str, problem: &mut Problem) -> Option<Option<bool>> {
     if absent(v) {
-        return Ok(None);
+        return Some(None);
     }
-    v.as_bool()
-        .map(Some)
-        .ok_or_else(|| invalid(field, "expected true or false"))
+    match v.as_bool() {
+        Some(b) => Some(Some(b)),
+        None => bail!(problem, field, "expected true or false"),
+    }
 }
 
 /// A string or `URL`, resolved against the page.
-fn url(prims: &Primitives, field: &str, v: &JsValue) -> Result<Option<String>, Error> {
+fn url(
+    prims: &Primitives,
+    field: &str,
+    v: &JsValue,
+    problem: &mut Problem,
+) -> Option<Option<String>> {
     if absent(v) || v.is_null() {
-        return Ok(None);
+        return Some(None);
     }
     let text = if v.is_string() {
         v.as_string()
@@ -158,88 +205,95 @@ fn url(prims: &Primitives, field: &str, v: &JsValue) -> Result<Option<String>, E
     } else {
         None
     };
-    let text = text.ok_or_else(|| invalid(field, "expected a URL string"))?;
-    let href = prims
-        .absolute_url(&text)
-        .ok_or_else(|| invalid(field, "not a valid URL"))?;
+    let Some(text) = text else {
+        bail!(problem, field, "expected a URL string");
+    };
+    let Some(href) = prims.absolute_url(&text) else {
+        bail!(problem, field, "not a valid URL");
+    };
     if !(href.starts_with("https://") || href.starts_with("http://")) {
-        return Err(invalid(field, "must be an http(s) URL"));
+        bail!(problem, field, "must be an http(s) URL");
     }
-    Ok(Some(href))
+    Some(Some(href))
 }
 
-fn origins(prims: &Primitives, v: &JsValue) -> Result<Vec<String>, Error> {
+fn origins(prims: &Primitives, v: &JsValue, problem: &mut Problem) -> Option<Vec<String>> {
     const FIELD: &str = "allowedOrigins";
     if absent(v) {
-        return page_origin().map(|o| vec![o]).ok_or_else(|| {
-            invalid(
+        return match page_origin() {
+            Some(origin) => Some(vec![origin]),
+            None => bail!(
+                problem,
                 FIELD,
                 "there is no page origin to default to; list the origins",
-            )
-        });
+            ),
+        };
     }
     if !Array::is_array(v) {
-        return Err(invalid(FIELD, "expected an array of origins"));
+        bail!(problem, FIELD, "expected an array of origins");
     }
     let mut out = Vec::new();
     for item in Array::from(v).iter() {
-        let text = item
-            .as_string()
-            .ok_or_else(|| invalid(FIELD, "every entry must be a string"))?;
+        let Some(text) = item.as_string() else {
+            bail!(problem, FIELD, "every entry must be a string");
+        };
         if text.bytes().any(|b| b == b'*') {
-            return Err(invalid(
+            bail!(
+                problem,
                 FIELD,
                 "wildcards are not allowed; list exact origins",
-            ));
+            );
         }
-        let origin = prims
+        let Some(origin) = prims
             .origin_of(&text)
             .filter(|o| o != "null" && (o.starts_with("https://") || o.starts_with("http://")))
-            .ok_or_else(|| invalid(FIELD, "every entry must be an http(s) origin"))?;
+        else {
+            bail!(problem, FIELD, "every entry must be an http(s) origin");
+        };
         // `https://api.example.com/v1` would silently widen to the whole origin.
         let href = prims.absolute_url(&text).unwrap_or_default();
         if href.trim_end_matches('/') != origin {
-            return Err(invalid(FIELD, "an origin has no path, query or fragment"));
+            bail!(problem, FIELD, "an origin has no path, query or fragment");
         }
         out.push(origin);
     }
-    Ok(out)
+    Some(out)
 }
 
-fn retry(v: &JsValue) -> Result<RetryPolicy, Error> {
+fn retry(v: &JsValue, problem: &mut Problem) -> Option<RetryPolicy> {
     let mut policy = RetryPolicy::default();
     if absent(v) {
-        return Ok(policy);
+        return Some(policy);
     }
     if !v.is_object() || Array::is_array(v) {
-        return Err(invalid(
+        bail!(
+            problem,
             "retry",
             "expected { maxAttempts, baseDelayMs, maxDelayMs }",
-        ));
+        );
     }
-    let get = |k: &str| Reflect::get(v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-    if let Some(n) = number(&get("maxAttempts"), "retry.maxAttempts", 1.0, 100.0)? {
+    if let Some(n) = number(v, "retry.maxAttempts", 1.0, 100.0, problem)? {
         policy.max_attempts = n as u32;
     }
-    if let Some(n) = number(&get("baseDelayMs"), "retry.baseDelayMs", 1.0, 3_600_000.0)? {
+    if let Some(n) = number(v, "retry.baseDelayMs", 1.0, 3_600_000.0, problem)? {
         policy.base_delay_ms = n as u64;
     }
-    if let Some(n) = number(&get("maxDelayMs"), "retry.maxDelayMs", 1.0, 3_600_000.0)? {
+    if let Some(n) = number(v, "retry.maxDelayMs", 1.0, 3_600_000.0, problem)? {
         policy.max_delay_ms = n as u64;
     }
-    Ok(policy)
+    Some(policy)
 }
 
-fn csrf(v: &JsValue) -> Result<Option<(String, String)>, Error> {
+fn csrf(v: &JsValue, problem: &mut Problem) -> Option<Option<(String, String)>> {
     const FIELD: &str = "csrfHeader";
     if absent(v) {
-        return Ok(Some((
+        return Some(Some((
             DEFAULT_CSRF_HEADER.0.into(),
             DEFAULT_CSRF_HEADER.1.into(),
         )));
     }
     if v.is_null() {
-        return Ok(None);
+        return Some(None);
     }
     let get = |k: &str| {
         Reflect::get(v, &JsValue::from_str(k))
@@ -247,27 +301,29 @@ fn csrf(v: &JsValue) -> Result<Option<(String, String)>, Error> {
             .and_then(|x| x.as_string())
     };
     let (Some(name), Some(value)) = (get("name"), get("value")) else {
-        return Err(invalid(
+        bail!(
+            problem,
             FIELD,
             "expected { name: string, value: string } or null",
-        ));
+        );
     };
     // Bytes, not chars: `str::contains(char)` with a non-ASCII char would pull a
     // substring searcher and its panic messages into the wasm.
     let token_byte = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(token_byte) {
-        return Err(invalid(FIELD, "the header name must be an HTTP token"));
+        bail!(problem, FIELD, "the header name must be an HTTP token");
     }
     if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie") {
-        return Err(invalid(
+        bail!(
+            problem,
             FIELD,
             "the header name cannot be Authorization or Cookie",
-        ));
+        );
     }
     if value.is_empty() || !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-        return Err(invalid(FIELD, "the header value must be printable ASCII"));
+        bail!(problem, FIELD, "the header value must be printable ASCII");
     }
-    Ok(Some((name, value)))
+    Some(Some((name, value)))
 }
 
 #[cfg(test)]

@@ -93,7 +93,8 @@ impl TokenManager {
     pub fn on(&self, event: String, handler: Function) -> Result<Function, JsValue> {
         let id = self.manager.on(&event, handler).map_err(|e| to_js(&e))?;
         let m = self.manager.clone();
-        let off = Closure::<dyn FnMut()>::new(move || m.off(id));
+        // Unsubscribing twice is harmless, so a run-once function will do.
+        let off = crate::browser::timer::once(Box::new(move || m.off(id)));
         Ok(off.into_js_value().unchecked_into())
     }
 
