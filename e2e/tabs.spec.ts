@@ -209,7 +209,10 @@ test.describe('a server that issues already-expired tokens', () => {
     const statuses = await callLoop(page, 3_000);
     expect(statuses.every((s) => s === 401)).toBe(true); // sent without a bearer
     const stats = await server.stats();
-    expect(stats.refresh_log.length).toBeLessThanOrEqual(2);
+    console.log(`expires_in 0: ${stats.refresh_log.length} refresh requests: ${stats.refresh_log.map((r) => r.outcome).join(', ')}`);
+    // Page load and reload each restore once (2); a loop would send one per call (~15
+    // in these 3 s). One spare for a wake-up racing the reload.
+    expect(stats.refresh_log.length).toBeLessThanOrEqual(3);
   });
 });
 
