@@ -119,7 +119,7 @@ mod tests {
                 Ok(JsValue::UNDEFINED)
             })));
         }
-        JsFuture::from(Promise::all(&runs)).await.unwrap();
+        assert!(JsFuture::from(Promise::all(&runs)).await.is_ok());
         assert_eq!(most.get(), 1, "never two holders at once");
         assert_eq!(order.get(), 123, "granted in request order");
         // Every holder released it: it can be taken again at once.

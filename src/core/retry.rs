@@ -4,7 +4,7 @@ use super::number::floor;
 use super::{DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY_MS, MAX_WAIT_MS};
 
 /// Largest delay `setTimeout` honours; a larger one overflows the browser's
-/// 32-bit timer and fires immediately (see gloo issue 121).
+/// 32-bit timer and fires immediately (a known bug of Rust timer wrappers).
 pub const MAX_TIMER_DELAY_MS: u64 = 2_147_483_647;
 
 /// How a refresh cycle retries transient failures.
