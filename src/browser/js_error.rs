@@ -3,6 +3,7 @@
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
+use super::primitives::{get, get_string};
 use crate::core::Error;
 
 /// The `name` of every error token-warden throws or rejects with.
@@ -22,11 +23,6 @@ pub fn to_js(err: &Error) -> JsValue {
 
 /// True when `value` is an error produced by [`to_js`].
 pub fn is_token_warden_error(value: &JsValue) -> bool {
-    Reflect::get(value, &JsValue::from_str("name"))
-        .ok()
-        .and_then(|n| n.as_string())
-        .is_some_and(|n| n == ERROR_NAME)
-        && Reflect::get(value, &JsValue::from_str("code"))
-            .ok()
-            .is_some_and(|c| c.is_string())
+    get_string(value, "name").is_some_and(|n| n == ERROR_NAME)
+        && get(value, "code").is_some_and(|c| c.is_string())
 }
