@@ -5,7 +5,7 @@ use js_sys::Object;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::BroadcastChannel;
 
-use super::http::set;
+use super::http::{set, set_str};
 use super::listener::Listener;
 use super::primitives::{get, global_get};
 use crate::core::EndReason;
@@ -29,14 +29,14 @@ impl TabMessage {
         let msg = Object::new();
         set(&msg, "v", &JsValue::from(1));
         match self {
-            TabMessage::SignedIn => set(&msg, "type", &"signed-in".into()),
+            TabMessage::SignedIn => set_str(&msg, "type", "signed-in"),
             TabMessage::Refreshed { expires_at_ms } => {
-                set(&msg, "type", &"refreshed".into());
+                set_str(&msg, "type", "refreshed");
                 set(&msg, "expiresAt", &JsValue::from_f64(*expires_at_ms as f64));
             }
             TabMessage::Ended(reason) => {
-                set(&msg, "type", &"ended".into());
-                set(&msg, "reason", &reason.as_str().into());
+                set_str(&msg, "type", "ended");
+                set_str(&msg, "reason", reason.as_str());
             }
         }
         msg.into()

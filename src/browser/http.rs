@@ -131,12 +131,12 @@ pub async fn post(
             reason: "the headers could not be read".into(),
         })?;
     if !has_method(&init) {
-        set(&init, "method", &"POST".into());
+        set_str(&init, "method", "POST");
     }
-    set(&init, "credentials", &"include".into());
-    set(&init, "cache", &"no-store".into());
+    set_str(&init, "credentials", "include");
+    set_str(&init, "cache", "no-store");
     // A redirect from an auth endpoint is never followed: it would carry the cookie along.
-    set(&init, "redirect", &"manual".into());
+    set_str(&init, "redirect", "manual");
     if headers.get("accept").ok().flatten().is_none() {
         let _ = headers.set("Accept", "application/json");
     }
@@ -229,6 +229,12 @@ fn response_type(response: &Response) -> Option<String> {
 
 fn has_method(init: &Object) -> bool {
     get(init, "method").is_some_and(|m| m.is_string())
+}
+
+/// [`set`] with a string value, converted in one place.
+#[inline(never)]
+pub fn set_str(target: &Object, key: &str, value: &str) {
+    set(target, key, &JsValue::from_str(value));
 }
 
 /// `Reflect.set` that cannot fail on a plain object we own.

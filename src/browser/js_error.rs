@@ -1,8 +1,8 @@
 //! Core errors as real JavaScript `Error`s: `name = "TokenWardenError"` and a stable `code`.
 
-use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
+use super::http::set_str;
 use super::primitives::{get, get_string};
 use crate::core::Error;
 
@@ -13,11 +13,7 @@ pub const ERROR_NAME: &str = "TokenWardenError";
 pub fn to_js(err: &Error) -> JsValue {
     let js = js_sys::Error::new(&err.message());
     js.set_name(ERROR_NAME);
-    let _ = Reflect::set(
-        &js,
-        &JsValue::from_str("code"),
-        &JsValue::from_str(err.code()),
-    );
+    set_str(&js, "code", err.code());
     js.into()
 }
 

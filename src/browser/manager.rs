@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 
 use super::channel::{Channel, TabMessage};
 use super::clock::{now_ms, rand01};
-use super::http::{self, set, AbortGuard, AuthRequest};
+use super::http::{self, set, set_str, AbortGuard, AuthRequest};
 use super::js_error::to_js;
 use super::listener::Listener;
 use super::locks::{lock_manager, with_lock};
@@ -675,19 +675,19 @@ fn event_payload(event: &Event) -> (&'static str, JsValue) {
             attempt,
             retry_at_ms,
         } => {
-            set(&object, "code", &JsValue::from_str(code));
+            set_str(&object, "code", code);
             set(&object, "attempt", &JsValue::from(*attempt));
             let retry_at = retry_at_ms.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64));
             set(&object, "retryAt", &retry_at);
             "refresh-error"
         }
         Event::SessionEnded { reason } => {
-            set(&object, "reason", &JsValue::from_str(reason.as_str()));
+            set_str(&object, "reason", reason.as_str());
             "session-ended"
         }
         Event::Warning { code, message } => {
-            set(&object, "code", &JsValue::from_str(code));
-            set(&object, "message", &JsValue::from_str(message));
+            set_str(&object, "code", code);
+            set_str(&object, "message", message);
             "warning"
         }
     };
