@@ -12,7 +12,7 @@ pub const ERROR_NAME: &str = "TokenWardenError";
 /// Builds `Error { name: "TokenWardenError", code, message }`. Messages never hold a token.
 pub fn to_js(err: &Error) -> JsValue {
     let js = js_sys::Error::new(&err.message());
-    js.set_name(ERROR_NAME);
+    set_str(&js, "name", ERROR_NAME);
     set_str(&js, "code", err.code());
     js.into()
 }
