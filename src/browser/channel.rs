@@ -1,12 +1,13 @@
 //! Tabs of the same app talk over a `BroadcastChannel`: signed in, refreshed
 //! (`expiresAt` only), session ended. No message ever carries a token.
 
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::BroadcastChannel;
 
-use super::http::set;
+use super::http::{set, set_str};
 use super::listener::Listener;
+use super::primitives::{get, global_get};
 use crate::core::EndReason;
 
 /// What one tab tells the others.
@@ -28,14 +29,14 @@ impl TabMessage {
         let msg = Object::new();
         set(&msg, "v", &JsValue::from(1));
         match self {
-            TabMessage::SignedIn => set(&msg, "type", &"signed-in".into()),
+            TabMessage::SignedIn => set_str(&msg, "type", "signed-in"),
             TabMessage::Refreshed { expires_at_ms } => {
-                set(&msg, "type", &"refreshed".into());
+                set_str(&msg, "type", "refreshed");
                 set(&msg, "expiresAt", &JsValue::from_f64(*expires_at_ms as f64));
             }
             TabMessage::Ended(reason) => {
-                set(&msg, "type", &"ended".into());
-                set(&msg, "reason", &reason.as_str().into());
+                set_str(&msg, "type", "ended");
+                set_str(&msg, "reason", reason.as_str());
             }
         }
         msg.into()
@@ -43,7 +44,7 @@ impl TabMessage {
 
     /// Reads a message; anything unexpected (another version, a foreign script) is `None`.
     fn from_js(data: &JsValue) -> Option<Self> {
-        let field = |k: &str| Reflect::get(data, &k.into()).ok();
+        let field = |k: &str| get(data, k);
         if field("v")?.as_f64()? != 1.0 {
             return None;
         }
@@ -78,14 +79,13 @@ impl Channel {
     /// Opens `name` and calls `on_message` for every valid message from another tab.
     /// `None` where the browser has no `BroadcastChannel`.
     pub fn open(name: &str, mut on_message: impl FnMut(TabMessage) + 'static) -> Option<Self> {
-        let has_channel = Reflect::get(&js_sys::global(), &"BroadcastChannel".into())
-            .is_ok_and(|c| c.is_function());
+        let has_channel = global_get("BroadcastChannel").is_some_and(|c| c.is_function());
         if !has_channel {
             return None;
         }
         let channel = BroadcastChannel::new(name).ok()?;
         let listener = Listener::new(channel.unchecked_ref(), "message", move |event: JsValue| {
-            let data = Reflect::get(&event, &"data".into()).unwrap_or(JsValue::UNDEFINED);
+            let data = get(&event, "data").unwrap_or(JsValue::UNDEFINED);
             if let Some(message) = TabMessage::from_js(&data) {
                 on_message(message);
             }

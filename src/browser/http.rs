@@ -13,7 +13,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortController, Headers, Response};
 
 use super::clock;
-use super::primitives::{headers_of, Primitives};
+use super::primitives::{get, get_string, headers_of, Primitives};
 use super::timer::clamp_delay_ms;
 use crate::core::{
     parse_error_response, parse_http_date, parse_token_response, Error, ExpiryPolicy,
@@ -122,7 +122,7 @@ pub async fn post(
     // Whatever the app passed (object, array, Headers) is normalized by the constructor.
     let app_headers = req
         .app_init
-        .and_then(|v| Reflect::get(v, &"headers".into()).ok())
+        .and_then(|v| get(v, "headers"))
         .unwrap_or(JsValue::UNDEFINED);
     let headers: Headers = prims
         .headers(&app_headers)
@@ -131,12 +131,12 @@ pub async fn post(
             reason: "the headers could not be read".into(),
         })?;
     if !has_method(&init) {
-        set(&init, "method", &"POST".into());
+        set_str(&init, "method", "POST");
     }
-    set(&init, "credentials", &"include".into());
-    set(&init, "cache", &"no-store".into());
+    set_str(&init, "credentials", "include");
+    set_str(&init, "cache", "no-store");
     // A redirect from an auth endpoint is never followed: it would carry the cookie along.
-    set(&init, "redirect", &"manual".into());
+    set_str(&init, "redirect", "manual");
     if headers.get("accept").ok().flatten().is_none() {
         let _ = headers.set("Accept", "application/json");
     }
@@ -224,11 +224,17 @@ pub fn read_token_response(
 
 /// `response.type`, read like any property: no enum table in the glue.
 fn response_type(response: &Response) -> Option<String> {
-    Reflect::get(response, &"type".into()).ok()?.as_string()
+    get_string(response, "type")
 }
 
 fn has_method(init: &Object) -> bool {
-    Reflect::get(init, &"method".into()).is_ok_and(|m| m.is_string())
+    get(init, "method").is_some_and(|m| m.is_string())
+}
+
+/// [`set`] with a string value, converted in one place.
+#[inline(never)]
+pub fn set_str(target: &Object, key: &str, value: &str) {
+    set(target, key, &JsValue::from_str(value));
 }
 
 /// `Reflect.set` that cannot fail on a plain object we own.

@@ -8,22 +8,17 @@
 
 use core::future::Future;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::http::set;
+use super::primitives::{get, global_get};
 use super::task::JsFuture;
 
 /// `navigator.locks.request`, bound to its `LockManager`, if the browser has it.
 pub fn lock_manager() -> Option<(JsValue, Function)> {
-    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
-    let locks = Reflect::get(&navigator, &"locks".into())
-        .ok()
-        .filter(|l| l.is_object())?;
-    let request = Reflect::get(&locks, &"request".into())
-        .ok()?
-        .dyn_into::<Function>()
-        .ok()?;
+    let locks = get(&global_get("navigator")?, "locks").filter(|l| l.is_object())?;
+    let request = get(&locks, "request")?.dyn_into::<Function>().ok()?;
     Some((locks, request))
 }
 
@@ -58,11 +53,8 @@ impl Drop for Held {
 /// (and no closure type in the glue) is involved.
 async fn acquire(name: &str) -> Option<Function> {
     let (locks, request) = lock_manager()?;
-    let promise_class = Reflect::get(&js_sys::global(), &"Promise".into()).ok()?;
-    let resolve: Function = Reflect::get(&promise_class, &"resolve".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
+    let promise_class = global_get("Promise")?;
+    let resolve: Function = get(&promise_class, "resolve")?.dyn_into().ok()?;
     let mut grant = None;
     let granted = Promise::new(&mut |resolve, _reject| grant = Some(resolve));
     let grant = grant?;
@@ -73,10 +65,7 @@ async fn acquire(name: &str) -> Option<Function> {
         .call2(&locks, &JsValue::from_str(name), &callback)
         .ok()?;
     // A request that fails settles `granted` with its reason (not a function) instead.
-    if let Some(then) = Reflect::get(&pending, &"then".into())
-        .ok()
-        .and_then(|t| t.dyn_into::<Function>().ok())
-    {
+    if let Some(then) = get(&pending, "then").and_then(|t| t.dyn_into::<Function>().ok()) {
         let _ = then.call2(&pending, &JsValue::UNDEFINED, &grant);
     }
     JsFuture::from(granted)

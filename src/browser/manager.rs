@@ -23,11 +23,11 @@ use zeroize::Zeroizing;
 
 use super::channel::{Channel, TabMessage};
 use super::clock::{now_ms, rand01};
-use super::http::{self, set, AbortGuard, AuthRequest};
+use super::http::{self, set, set_str, AbortGuard, AuthRequest};
 use super::js_error::to_js;
 use super::listener::Listener;
 use super::locks::{lock_manager, with_lock};
-use super::primitives::Primitives;
+use super::primitives::{get, get_string, global_get, Primitives};
 use super::shared::Shared;
 use super::task::{self, spawn};
 use super::timer::clamp_delay_ms;
@@ -764,9 +764,7 @@ impl Inner {
         for event in ["focus", "online", "pageshow"] {
             listen(&global, event, WakeEvent::Wake);
         }
-        let document = js_sys::Reflect::get(&js_sys::global(), &"document".into())
-            .ok()
-            .and_then(|d| d.dyn_into::<web_sys::Document>().ok());
+        let document = global_get("document").and_then(|d| d.dyn_into::<web_sys::Document>().ok());
         if let Some(document) = document {
             for event in ["visibilitychange", "resume"] {
                 listen(&document, event, WakeEvent::Visible(document.clone()));
@@ -784,8 +782,7 @@ impl Inner {
             WakeEvent::Wake => Input::Wake,
             WakeEvent::Visible(document) => {
                 // `document.visibilityState`, read like any property: no enum table.
-                let state = js_sys::Reflect::get(document, &"visibilityState".into());
-                if state.ok().and_then(|s| s.as_string()).as_deref() != Some("visible") {
+                if get_string(document, "visibilityState").as_deref() != Some("visible") {
                     return;
                 }
                 Input::Wake
@@ -823,19 +820,19 @@ fn event_payload(event: &Event) -> (&'static str, JsValue) {
             attempt,
             retry_at_ms,
         } => {
-            set(&object, "code", &JsValue::from_str(code));
+            set_str(&object, "code", code);
             set(&object, "attempt", &JsValue::from(*attempt));
             let retry_at = retry_at_ms.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64));
             set(&object, "retryAt", &retry_at);
             "refresh-error"
         }
         Event::SessionEnded { reason } => {
-            set(&object, "reason", &JsValue::from_str(reason.as_str()));
+            set_str(&object, "reason", reason.as_str());
             "session-ended"
         }
         Event::Warning { code, message } => {
-            set(&object, "code", &JsValue::from_str(code));
-            set(&object, "message", &JsValue::from_str(message));
+            set_str(&object, "code", code);
+            set_str(&object, "message", message);
             "warning"
         }
     };
@@ -866,16 +863,15 @@ impl CloneRequest for Request {
 }
 
 fn has_stream_body(init: &JsValue) -> bool {
-    let body = js_sys::Reflect::get(init, &"body".into()).unwrap_or(JsValue::UNDEFINED);
+    let body = get(init, "body").unwrap_or(JsValue::UNDEFINED);
     body.is_instance_of::<web_sys::ReadableStream>()
 }
 
 /// `navigator.onLine`; true where unknown (a false "offline" would stop all refreshes).
 fn navigator_online() -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
-        .and_then(|n| js_sys::Reflect::get(&n, &"onLine".into()))
-        .map(|v| v.as_bool() != Some(false))
-        .unwrap_or(true)
+    global_get("navigator")
+        .and_then(|n| get(&n, "onLine"))
+        .is_none_or(|v| v.as_bool() != Some(false))
 }
 
 #[cfg(test)]

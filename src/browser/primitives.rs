@@ -40,8 +40,7 @@ impl Primitives {
     pub fn capture() -> Result<Self, Error> {
         let global = js_sys::global();
         let get = |name: &'static str| -> Result<Function, Error> {
-            Reflect::get(&global, &JsValue::from_str(name))
-                .ok()
+            get(&global, name)
                 .and_then(|v| v.dyn_into::<Function>().ok())
                 .ok_or_else(|| Error::InvalidOptions {
                     field: name.into(),
@@ -106,9 +105,7 @@ impl Primitives {
     /// The serialized origin of an absolute or page-relative URL (`new URL(u, base).origin`).
     pub fn origin_of(&self, url: &str) -> Option<String> {
         let parsed = Reflect::construct(&self.url, &url_args(url)).ok()?;
-        Reflect::get(&parsed, &JsValue::from_str("origin"))
-            .ok()?
-            .as_string()
+        get_string(&parsed, "origin")
     }
 
     /// The origin of a `Request`'s URL, which is always absolute: no base to look up,
@@ -143,9 +140,7 @@ impl Primitives {
     /// `new URL(url, page).href`: an absolute form of a page-relative URL.
     pub fn absolute_url(&self, url: &str) -> Option<String> {
         let parsed = Reflect::construct(&self.url, &url_args(url)).ok()?;
-        Reflect::get(&parsed, &JsValue::from_str("href"))
-            .ok()?
-            .as_string()
+        get_string(&parsed, "href")
     }
 }
 
@@ -170,19 +165,31 @@ pub fn headers_of(message: &JsValue) -> Headers {
     message.unchecked_ref::<Message>().headers()
 }
 
+/// `target[key]`, `None` when reading it throws. One out-of-line function for the ~30
+/// property reads of the crate instead of the string conversion and exception check
+/// inlined at each.
+#[inline(never)]
+pub fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(target, &JsValue::from_str(key)).ok()
+}
+
+/// `target[key]` if it is a string.
+#[inline(never)]
+pub fn get_string(target: &JsValue, key: &str) -> Option<String> {
+    get(target, key)?.as_string()
+}
+
+/// `globalThis[key]`.
+pub fn global_get(key: &str) -> Option<JsValue> {
+    get(&js_sys::global(), key)
+}
+
 /// `location.href` of the page or worker, if any.
 pub fn page_href() -> Option<String> {
-    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
-    Reflect::get(&location, &JsValue::from_str("href"))
-        .ok()?
-        .as_string()
+    get_string(&global_get("location")?, "href")
 }
 
 /// `location.origin` of the page or worker, if any.
 pub fn page_origin() -> Option<String> {
-    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
-    Reflect::get(&location, &JsValue::from_str("origin"))
-        .ok()?
-        .as_string()
-        .filter(|o| o != "null")
+    get_string(&global_get("location")?, "origin").filter(|o| o != "null")
 }

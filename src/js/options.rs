@@ -5,11 +5,11 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser::manager::ManagerOptions;
-use crate::browser::primitives::{page_origin, Primitives};
+use crate::browser::primitives::{get, get_string, page_origin, Primitives};
 use crate::core::error::push_decimal;
 use crate::core::{Config, Error, ExpiryPolicy, RetryPolicy};
 
@@ -71,7 +71,7 @@ fn fail<T>(problem: &mut Problem, result: Result<T, Error>) -> Option<T> {
 
 /// `object[key]`, `undefined` when reading it throws.
 fn property(object: &JsValue, key: &str) -> JsValue {
-    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    get(object, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Reads and validates the options object passed to `new TokenManager(options)`.
@@ -295,12 +295,7 @@ fn csrf(v: &JsValue, problem: &mut Problem) -> Option<Option<(String, String)>> 
     if v.is_null() {
         return Some(None);
     }
-    let get = |k: &str| {
-        Reflect::get(v, &JsValue::from_str(k))
-            .ok()
-            .and_then(|x| x.as_string())
-    };
-    let (Some(name), Some(value)) = (get("name"), get("value")) else {
+    let (Some(name), Some(value)) = (get_string(v, "name"), get_string(v, "value")) else {
         bail!(
             problem,
             FIELD,
