@@ -40,9 +40,8 @@ test('a cross-origin redirect does not carry the bearer token', async ({ page, s
   try {
     await page.goto(server.origin + '/');
     const result = await page.evaluate(async (apiOrigin) => {
-      const m = await import('/pkg/token_warden.js');
-      await m.default();
-      const tm = new m.TokenManager({ refreshUrl: '/auth/refresh', allowedOrigins: [apiOrigin] });
+      const m = await import('/pkg/index.js');
+      const tm = await m.createTokenManager({ refreshUrl: '/auth/refresh', allowedOrigins: [apiOrigin] });
       tm.acceptTokenResponse({ access_token: 'redirect-test-token', token_type: 'Bearer', expires_in: 60 });
       const response = await tm.fetch(`${apiOrigin}/start`);
       return { status: response.status, redirected: response.redirected, body: await response.json() };

@@ -150,8 +150,8 @@ test('the bearer goes to an allowed second origin and never to one that is not a
 
   // A manager that lists the API origin sends it there (CORS with credentials).
   const allowed = await page.evaluate(async (api) => {
-    const { TokenManager } = await import('/pkg/token_warden.js');
-    const tm = new TokenManager({ refreshUrl: '/auth/refresh', allowedOrigins: [location.origin, api] });
+    const { createTokenManager } = await import('/pkg/index.js');
+    const tm = await createTokenManager({ refreshUrl: '/auth/refresh', allowedOrigins: [location.origin, api] });
     await tm.start();
     const r = await tm.fetch(`${api}/api/me`);
     return { status: r.status, body: await r.json() };

@@ -1,4 +1,4 @@
-import type { TokenManager, TokenManagerOptions, TokenWardenError } from './token_warden.js';
+import type { TokenManager, TokenManagerOptions, TokenWardenError } from './types.js';
 
 export type {
   ErrorCode,
@@ -10,7 +10,7 @@ export type {
   TokenManagerEventUnion,
   TokenManagerOptions,
   TokenWardenError,
-} from './token_warden.js';
+} from './types.js';
 
 /** The package version, e.g. `"0.1.0"`. */
 export declare const VERSION: string;

@@ -2,7 +2,10 @@
 // `new URL('./token_warden_bg.wasm', import.meta.url)` is the pattern Vite, webpack 5,
 // Rollup, esbuild and plain browsers all understand: the bundler copies the wasm next
 // to the bundle and rewrites the URL; without a bundler the browser resolves it.
-import init, { TokenManager } from './token_warden.js';
+import init from './token_warden.js';
+import { TokenManager } from './manager.js';
+
+export { isTokenWardenError } from './errors.js';
 
 /** The package version. */
 export const VERSION = '__TOKEN_WARDEN_VERSION__';
@@ -25,9 +28,4 @@ export function loadTokenWarden() {
 export async function createTokenManager(options) {
   await loadTokenWarden();
   return new TokenManager(options);
-}
-
-/** True when `value` is an error thrown or rejected by token-warden. */
-export function isTokenWardenError(value) {
-  return value instanceof Error && value.name === 'TokenWardenError' && typeof value.code === 'string';
 }

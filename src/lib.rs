@@ -7,11 +7,10 @@
 
 extern crate alloc;
 
-pub mod browser;
 pub mod core;
-mod js;
+pub mod wasm;
 
-pub use js::{is_token_warden_error, version, TokenManager};
+pub use wasm::{version, SessionCore};
 
 /// Without `std` a panic traps at once: nothing is formatted or printed, which is what
 /// the `std` handler amounts to in a browser (its stderr goes nowhere) with

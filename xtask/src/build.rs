@@ -53,17 +53,30 @@ pub fn package() -> Result<PathBuf> {
     Ok(pkg)
 }
 
-/// The package entry (`npm/index.js`, `npm/index.d.ts`) next to the glue, with the
-/// version filled in. The glue's own default wasm URL gets a `./` so that bundlers
-/// that follow every `new URL(..., import.meta.url)` resolve it as a relative file.
+/// The hand-written runtime and types in `npm/`, next to the glue.
+pub const RUNTIME: [&str; 8] = [
+    "index.js",
+    "index.d.ts",
+    "types.d.ts",
+    "manager.js",
+    "options.js",
+    "transport.js",
+    "tabs.js",
+    "errors.js",
+];
+
+/// The runtime (`npm/*.js`, `npm/*.d.ts`) next to the glue, with the version filled in.
+/// The glue's own default wasm URL gets a `./` so that bundlers that follow every
+/// `new URL(..., import.meta.url)` resolve it as a relative file.
 fn write_entry(pkg: &Path, glue: &Path) -> Result {
     let version = crate_version()?;
-    let entry = read(&root().join("npm/index.js"))?.replace("__TOKEN_WARDEN_VERSION__", &version);
-    write(&pkg.join("index.js"), &entry)?;
-    write(
-        &pkg.join("index.d.ts"),
-        &read(&root().join("npm/index.d.ts"))?,
-    )?;
+    for file in RUNTIME {
+        let text = read(&root().join("npm").join(file))?;
+        write(
+            &pkg.join(file),
+            &text.replace("__TOKEN_WARDEN_VERSION__", &version),
+        )?;
+    }
     let glue_text = read(glue)?;
     let patched = glue_text.replace(
         &format!("new URL('{OUT_NAME}_bg.wasm', import.meta.url)"),

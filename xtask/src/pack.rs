@@ -10,9 +10,15 @@ use crate::build;
 use crate::cmd::{command, root, run, Result};
 
 /// The files the package ships; `files` in package.json, and what the tests check.
-pub const FILES: [&str; 7] = [
+pub const FILES: [&str; 13] = [
     "index.js",
     "index.d.ts",
+    "types.d.ts",
+    "manager.js",
+    "options.js",
+    "transport.js",
+    "tabs.js",
+    "errors.js",
     "token_warden.js",
     "token_warden.d.ts",
     "token_warden_bg.wasm",
@@ -41,7 +47,7 @@ pub fn pack() -> Result<PathBuf> {
     let dir = out_dir().join("token-warden");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for file in &FILES[..5] {
+    for file in &FILES[..FILES.len() - 2] {
         copy(&pkg.join(file), &dir.join(file))?;
     }
     copy(&root().join("LICENSE"), &dir.join("LICENSE"))?;

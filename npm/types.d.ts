@@ -1,3 +1,6 @@
+// The types of token-warden's public API, written by hand so the `.d.ts` says
+// `Promise<Response>` and a typed `on()`, never `any`.
+
 /** The session as the app sees it. */
 export type SessionState = 'initial' | 'restoring' | 'signed-in' | 'signed-out' | 'disposed';
 
@@ -28,12 +31,6 @@ export interface TokenWardenError extends Error {
   readonly name: 'TokenWardenError';
   readonly code: ErrorCode;
 }
-
-/** True when `value` is a `TokenWardenError`; narrows its type. */
-export function isTokenWardenError(value: unknown): value is TokenWardenError;
-
-/** The version of the token-warden package, e.g. `"0.1.0"` (needs the module loaded). */
-export function version(): string;
 
 /** Backoff of failed refreshes: exponential with full jitter. */
 export interface RetryOptions {

@@ -1,0 +1,504 @@
+// TokenManager: the browser half. The session core (wasm) decides; this file performs
+// what it decides (refresh requests, the one timer, events, waking callers) and feeds the
+// results back. The token stays in the core: the runtime only ever lends it a captured
+// `Headers.prototype.set` to write the `Authorization` header with.
+
+import { SessionCore } from './token_warden.js';
+import { disposed, invalidOption, notSignedIn, timedOut, tokenExpired, twError } from './errors.js';
+import { parseOptions } from './options.js';
+import { capture, clampDelay, hasLocks, post, withLock } from './transport.js';
+import { messageFor, openChannel } from './tabs.js';
+
+// Input codes, effect ops and lend statuses: mirror src/wasm/wire.rs and session_core.rs.
+const START = 0;
+const TIMER_FIRED = 1;
+const WAKE = 2;
+const FORCE_REFRESH = 3;
+const UNAUTHORIZED = 4;
+const SIGNED_OUT = 5;
+const ENDED_ELSEWHERE = 6;
+const CONNECTIVITY = 7;
+const DISPOSE = 8;
+const LEND_NO_SESSION = -1;
+const LEND_WAIT = -2;
+
+const EVENTS = ['state', 'refreshed', 'refresh-error', 'session-ended', 'warning'];
+/** No wait is longer than an hour, so a hostile `Retry-After` cannot park a caller for days. */
+const MAX_WAIT_MS = 3600000;
+
+const random = Math.random;
+const isStream = (body) => typeof ReadableStream === 'function' && body instanceof ReadableStream;
+
+/**
+ * Keeps the access token in WebAssembly memory and refreshes it silently through the
+ * HttpOnly refresh cookie. Created by `createTokenManager` once the module is loaded.
+ */
+export class TokenManager {
+  #o;
+  #p;
+  #core;
+  #gone = false;
+  #handlers = [];
+  #waiters = [];
+  #timer = null;
+  #refreshAbort = null;
+  #lastError = null;
+  #channel = null;
+  #fromOtherTab = false;
+  #pending = [];
+  #listeners = new AbortController();
+
+  /** Validates `options`; throws `invalid_options` naming the bad field. */
+  constructor(options) {
+    const prims = capture();
+    const o = parseOptions(options, prims);
+    this.#o = o;
+    this.#p = prims;
+    this.#core = new SessionCore(
+      o.refreshLeadMs,
+      o.maxAttempts,
+      o.baseDelayMs,
+      o.maxDelayMs,
+      o.defaultLifetimeMs,
+      o.maxTokenBytes,
+      o.maxRefreshesPerMinute,
+    );
+    this.#channel = openChannel(`token-warden:${o.refreshUrl}`, (m) => this.#onTabMessage(m));
+    if (!this.#channel) {
+      this.#pending.push({
+        code: 'no_broadcast_channel',
+        message: 'this browser has no BroadcastChannel: other tabs do not hear of sign-in and sign-out',
+      });
+    }
+    if (!hasLocks()) {
+      this.#pending.push({
+        code: 'no_web_locks',
+        message: 'this browser has no Web Locks: refreshes are not coordinated across tabs',
+      });
+    }
+    this.#listenForWake();
+  }
+
+  /** The current session state. */
+  get state() {
+    return this.#gone ? 'disposed' : this.#core.phase();
+  }
+
+  /** When the access token expires, in ms since the epoch; null without a token. */
+  get expiresAt() {
+    const at = this.#gone ? -1 : this.#core.expiresAt();
+    return at < 0 ? null : at;
+  }
+
+  /** The decoded, UNVERIFIED JWT payload, for display only; null for opaque tokens. */
+  claims() {
+    const text = this.#gone ? '' : this.#core.claims();
+    return text ? JSON.parse(text) : null;
+  }
+
+  /** Restores the session through the refresh cookie; no session resolves `'signed-out'`. */
+  async start() {
+    this.#alive();
+    for (const warning of this.#pending.splice(0)) this.#emit('warning', warning);
+    const state = this.state;
+    if (state !== 'initial' && state !== 'signed-out') return state;
+    const wait = this.#wait(this.#retryWindow(), timedOut);
+    this.#feed(START);
+    if (this.state === 'restoring') {
+      const error = await wait.done;
+      // No cookie, or a rejected one: simply not signed in.
+      if (error && error.code !== 'invalid_grant' && error.code !== 'oauth_error') throw error;
+    } else {
+      wait.drop();
+    }
+    return this.state;
+  }
+
+  /** POSTs the app's login request (credentials included) and takes the token response. */
+  async signIn(url, init) {
+    this.#alive();
+    if (typeof url !== 'string' && (url === null || typeof url !== 'object')) {
+      throw invalidOption('url', 'expected a URL string');
+    }
+    const href = this.#p.absolute(String(url));
+    if (!href) throw invalidOption('url', 'not a valid URL');
+    const reply = await post(this.#p, href, this.#request({ init, readBody: true }));
+    return this.#accept(...reply);
+  }
+
+  /** Takes a token response (RFC 6749 §5.1, object or JSON text) the app obtained itself. */
+  acceptTokenResponse(response) {
+    this.#alive();
+    let body = response;
+    if (typeof body !== 'string') {
+      try {
+        body = JSON.stringify(response);
+      } catch {
+        body = undefined;
+      }
+      if (typeof body !== 'string') {
+        throw twError('malformed_response', 'the token response is malformed: not JSON');
+      }
+    }
+    return this.#accept(200, body, '', Date.now());
+  }
+
+  /** `fetch`, plus `Authorization: Bearer` for allowed origins and one refresh-and-retry on a 401. */
+  fetch(input, init) {
+    if (this.#gone) return Promise.reject(disposed());
+    const p = this.#p;
+    let request;
+    try {
+      request = p.request(input, init);
+    } catch (error) {
+      // `fetch` rejects (never throws) on a bad input; so do we, with its TypeError.
+      return Promise.reject(error);
+    }
+    const headers = request.headers;
+    if (p.has(headers, 'Authorization') || !this.#o.allowedOrigins.includes(p.origin(request.url))) {
+      return p.fetch(request);
+    }
+    // A body can be read once: a request with one is cloned before it is sent, except a
+    // stream, which cannot be replayed (such a request is never retried). A bodyless
+    // request is cloned only if a 401 asks for a retry, so the common GET pays nothing.
+    const hasBody = request.body !== null;
+    let spare = request;
+    if (hasBody) spare = isStream(init?.body) ? null : request.clone();
+    let generation;
+    try {
+      generation = this.#lend(p.setAuthorization, headers, true, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (generation > 0) return this.#sendChecked(request, spare, hasBody, generation);
+    if (generation === LEND_NO_SESSION) return p.fetch(request);
+    return this.#lendWhenReady(p.setAuthorization, headers, true).then((g) =>
+      g > 0 ? this.#sendChecked(request, spare, hasBody, g) : p.fetch(request),
+    );
+  }
+
+  /** Refreshes now (joining a refresh already running); resolves once a new token is in memory. */
+  async refresh() {
+    this.#alive();
+    const state = this.state;
+    if (state !== 'signed-in' && state !== 'restoring') throw notSignedIn();
+    const before = this.#core.generation();
+    this.#lastError = null;
+    const wait = this.#wait(this.#retryWindow(), timedOut);
+    this.#feed(FORCE_REFRESH);
+    const error = await wait.done;
+    if (error) throw error;
+    if (this.#core.generation() <= before) throw this.#lastError ?? tokenExpired();
+  }
+
+  /** Logs out at `logoutUrl` (if set) and clears memory whatever the server answers. */
+  async logout() {
+    this.#alive();
+    this.#abortRefresh();
+    const url = this.#o.logoutUrl;
+    if (url) {
+      // The bearer lets the server deny-list the access token until it expires; asking
+      // for it starts no refresh.
+      const auth = this.#o.allowedOrigins.includes(this.#p.origin(url))
+        ? (headers) => {
+            try {
+              this.#lend(this.#p.setAuthorization, headers, true, false);
+            } catch {
+              // No usable token: the logout goes without a bearer.
+            }
+          }
+        : undefined;
+      let problem = null;
+      try {
+        const [status] = await post(this.#p, url, this.#request({ auth, readBody: false }));
+        if (status < 200 || status >= 300) {
+          problem = status <= 1 ? `the logout request failed (${status ? 'timeout' : 'network'})` : `the logout endpoint answered ${status}`;
+        }
+      } catch (error) {
+        problem = `the logout request failed: ${error.message}`;
+      }
+      if (problem) {
+        this.#emit('warning', { code: 'logout_failed', message: `${problem}; the session was cleared locally anyway` });
+      }
+    }
+    this.#feed(SIGNED_OUT);
+  }
+
+  /** The raw token; rejects with `token_not_exposed` unless `exposeAccessToken: true`. */
+  async accessToken() {
+    this.#alive();
+    if (!this.#o.expose) throw twError('token_not_exposed', 'the access token is not exposed to JavaScript');
+    let token;
+    const generation = await this.#lendWhenReady((_, value) => (token = value), undefined, false);
+    if (generation > 0) return token;
+    throw notSignedIn();
+  }
+
+  /** Subscribes `handler` to `event`; returns the function that unsubscribes. */
+  on(event, handler) {
+    if (!EVENTS.includes(event)) {
+      throw invalidOption('event', `unknown event; expected one of ${EVENTS.join(', ')}`);
+    }
+    if (typeof handler !== 'function') throw invalidOption('handler', 'expected a function');
+    const entry = { event, handler };
+    this.#handlers.push(entry);
+    // Unsubscribing twice is harmless.
+    return () => {
+      this.#handlers = this.#handlers.filter((h) => h !== entry);
+    };
+  }
+
+  /** Cancels timers, listeners and in-flight requests and clears the token; later calls reject with `disposed`. */
+  dispose() {
+    if (this.state === 'disposed') return;
+    this.#abortRefresh();
+    this.#listeners.abort();
+    this.#channel?.close();
+    this.#channel = null;
+    this.#feed(DISPOSE);
+    this.#disarm();
+    this.#handlers = [];
+    this.#gone = true;
+  }
+
+  /** Frees the WebAssembly memory of this manager (disposing it first). */
+  free() {
+    if (!this.#core) return;
+    this.dispose();
+    this.#core.free();
+    this.#core = null;
+  }
+
+  #alive() {
+    if (this.state === 'disposed') throw disposed();
+  }
+
+  /** The options of one of our own POSTs. */
+  #request(extra) {
+    return { csrf: this.#o.csrf, timeoutMs: this.#o.timeoutMs, ...extra };
+  }
+
+  /** Takes a token response the app obtained (sign-in, acceptTokenResponse). */
+  #accept(status, body, header, receivedAt) {
+    this.#alive();
+    const before = this.#core.generation();
+    const refusal = this.#run(this.#core.reply(status, body, header, receivedAt, random(), true));
+    if (refusal) throw refusal;
+    // A refresh still running started before this grant; its answer is stale.
+    if (this.#core.generation() !== before) this.#abortRefresh();
+    return this.state;
+  }
+
+  #feed(code, arg = 0) {
+    this.#run(this.#core.step(code, arg, Date.now(), random()));
+  }
+
+  /** Performs effect records (see src/wasm/wire.rs); returns a refusal, if one came. */
+  #run(fx) {
+    if (!fx.length) return undefined;
+    // Read before any handler can call back into the core and replace them.
+    const t = this.#core.texts().split('\n');
+    let refusal;
+    for (let i = 0; i < fx.length; ) {
+      switch (fx[i++]) {
+        case 0:
+          this.#sendRefresh();
+          break;
+        case 1:
+          this.#arm(fx[i++]);
+          break;
+        case 2:
+          this.#disarm();
+          break;
+        case 3:
+          this.#event('state', t[fx[i++]]);
+          break;
+        case 4:
+          this.#event('refreshed', { expiresAt: fx[i++] });
+          break;
+        case 5: {
+          const code = t[fx[i++]];
+          const attempt = fx[i++];
+          const retryAt = fx[i++];
+          this.#event('refresh-error', { code, attempt, retryAt: retryAt < 0 ? null : retryAt });
+          break;
+        }
+        case 6:
+          this.#event('session-ended', { reason: t[fx[i++]] });
+          break;
+        case 7:
+          this.#event('warning', { code: t[fx[i++]], message: t[fx[i++]] });
+          break;
+        case 8:
+          this.#finish(undefined);
+          break;
+        case 9:
+          this.#finish((this.#lastError = twError(t[fx[i++]], t[fx[i++]])));
+          break;
+        default:
+          refusal = twError(t[fx[i++]], t[fx[i++]]);
+      }
+    }
+    return refusal;
+  }
+
+  /** Lends the token to `sink(target, value)` if one is usable; throws the core's refusal. */
+  #lend(sink, target, bearer, want) {
+    const core = this.#core;
+    const generation = core.lend(sink, target, Date.now(), random(), bearer, want);
+    const refusal = core.pending() ? this.#run(core.take()) : undefined;
+    if (refusal) throw refusal;
+    return generation;
+  }
+
+  /** `#lend`, waiting for a refresh up to the request timeout. LEND_NO_SESSION without a session. */
+  async #lendWhenReady(sink, target, bearer) {
+    const deadline = Date.now() + this.#o.timeoutMs;
+    for (;;) {
+      const generation = this.#lend(sink, target, bearer, true);
+      if (generation !== LEND_WAIT) return generation;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw tokenExpired();
+      const error = await this.#wait(remaining, tokenExpired).done;
+      if (error) throw error;
+    }
+  }
+
+  /** Sends a request carrying the token of `generation`; a 401 gets one refresh and one retry. */
+  #sendChecked(request, spare, hasBody, generation) {
+    return this.#p.fetch(request).then((response) =>
+      response.status === 401 ? this.#on401(response, spare, hasBody, generation) : response,
+    );
+  }
+
+  /** Tells the core the token is bad (even when the request cannot be retried), then retries once. A 403 never gets here. */
+  #on401(response, spare, hasBody, generation) {
+    if (this.#gone) return response;
+    this.#feed(UNAUTHORIZED, generation);
+    if (!spare) return response;
+    // The bodyless original was not consumed by sending it.
+    const retry = hasBody ? spare : spare.clone();
+    const p = this.#p;
+    return this.#lendWhenReady(p.setAuthorization, retry.headers, true).then(
+      (newer) => (newer > 0 && newer !== generation ? p.fetch(retry) : response),
+      () => response,
+    );
+  }
+
+  /** A waiter released or failed by the core's effects, or failed alone at its deadline. */
+  #wait(ms, onDeadline) {
+    const waiter = {};
+    waiter.done = new Promise((resolve) => {
+      waiter.resolve = resolve;
+    });
+    waiter.timer = setTimeout(() => {
+      waiter.drop();
+      waiter.resolve(onDeadline());
+    }, clampDelay(ms));
+    waiter.drop = () => {
+      clearTimeout(waiter.timer);
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+    };
+    this.#waiters.push(waiter);
+    return waiter;
+  }
+
+  #finish(error) {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(error);
+    }
+  }
+
+  /** How long a refresh cycle can take at most: every attempt timing out after its longest backoff. */
+  #retryWindow() {
+    const o = this.#o;
+    return Math.min((o.timeoutMs + o.maxDelayMs) * (o.maxAttempts + 1), MAX_WAIT_MS);
+  }
+
+  #arm(at) {
+    this.#disarm();
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#feed(TIMER_FIRED);
+    }, clampDelay(at - Date.now()));
+  }
+
+  #disarm() {
+    clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Every refresh answers the core exactly once, even an aborted one: the core knows which answers are stale. */
+  #sendRefresh() {
+    const controller = new AbortController();
+    this.#refreshAbort = controller;
+    withLock(`token-warden:refresh:${this.#o.refreshUrl}`, () =>
+      this.#gone || controller.signal.aborted
+        ? [0, '', '', Date.now()]
+        : post(this.#p, this.#o.refreshUrl, this.#request({ readBody: true, controller })),
+    )
+      .catch(() => [0, '', '', Date.now()])
+      .then(([status, body, header, receivedAt]) => {
+        if (this.#refreshAbort === controller) this.#refreshAbort = null;
+        if (!this.#gone) this.#run(this.#core.reply(status, body, header, receivedAt, random(), false));
+      });
+  }
+
+  #abortRefresh() {
+    this.#refreshAbort?.abort();
+    this.#refreshAbort = null;
+  }
+
+  /** An event from the core: other tabs hear what they need (never an echo), then the app. */
+  #event(event, payload) {
+    const message = this.#fromOtherTab ? null : messageFor(event, payload);
+    if (message) this.#channel?.postMessage(message);
+    this.#emit(event, payload);
+  }
+
+  #emit(event, payload) {
+    // A copy: a handler may unsubscribe (or subscribe) while we call it.
+    for (const { event: name, handler } of this.#handlers.slice()) {
+      if (name !== event) continue;
+      try {
+        handler(payload);
+      } catch {
+        // A throwing handler must not break the manager or the other handlers.
+      }
+    }
+  }
+
+  #onTabMessage(message) {
+    if (message.type === 'ended') {
+      this.#abortRefresh();
+      this.#fromOtherTab = true;
+      try {
+        this.#feed(ENDED_ELSEWHERE, message.reason);
+      } finally {
+        this.#fromOtherTab = false;
+      }
+    } else if (message.type === 'signed-in' && this.state === 'signed-out') {
+      // Another tab has a session: pick it up through the cookie.
+      this.start().catch(() => {});
+    }
+  }
+
+  /** Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up. */
+  #listenForWake() {
+    const options = { signal: this.#listeners.signal };
+    const global = globalThis;
+    const listen = (target, events, handler) => {
+      for (const event of events) target?.addEventListener?.(event, handler, options);
+    };
+    listen(global, ['online', 'offline'], (e) => this.#feed(CONNECTIVITY, e.type === 'online' ? 1 : 0));
+    listen(global, ['focus', 'online', 'pageshow'], () => this.#feed(WAKE));
+    const document = global.document;
+    listen(document, ['visibilitychange', 'resume'], () => {
+      if (document.visibilityState === 'visible') this.#feed(WAKE);
+    });
+    if (global.navigator?.onLine === false) this.#feed(CONNECTIVITY, 0);
+  }
+}

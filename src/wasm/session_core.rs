@@ -1,0 +1,207 @@
+//! `SessionCore`: the one class the JavaScript runtime talks to. It owns the session
+//! state machine and the access token; the token leaves only as an argument of the
+//! function the runtime lends it to (a captured `Headers.prototype.set`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
+
+use super::wire::{decode_input, ms, Wire};
+use crate::core::{
+    parse_error_response, parse_http_date, parse_token_response, Config, Error, ExpiryPolicy,
+    Input, Phase, RefreshFailure, RetryPolicy, Session,
+};
+
+/// What [`SessionCore::reply`] means by status 0: no response (a network error).
+pub const NO_RESPONSE: u32 = 0;
+/// What [`SessionCore::reply`] means by status 1: no response in time.
+pub const TIMED_OUT: u32 = 1;
+
+/// [`SessionCore::lend`] when nobody is signed in: send without a token.
+pub const LEND_NO_SESSION: f64 = -1.0;
+/// [`SessionCore::lend`] when a refresh is coming: wait for the waiters to be released.
+pub const LEND_WAIT: f64 = -2.0;
+/// [`SessionCore::lend`] when no token will come: the reason is a refusal record.
+pub const LEND_FAILED: f64 = -3.0;
+
+/// The session core behind a `TokenManager`. Options arrive validated by the runtime;
+/// out-of-range values are clamped by [`Session::new`] rather than trusted.
+#[wasm_bindgen(skip_typescript)]
+pub struct SessionCore {
+    session: Session,
+    wire: Wire,
+}
+
+#[wasm_bindgen]
+impl SessionCore {
+    /// A session in phase `initial`. `default_lifetime_ms` 0 means none.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        refresh_lead_ms: f64,
+        max_attempts: u32,
+        base_delay_ms: f64,
+        max_delay_ms: f64,
+        default_lifetime_ms: f64,
+        max_token_bytes: u32,
+        max_refreshes_per_minute: u32,
+    ) -> SessionCore {
+        let default_lifetime_ms = ms(default_lifetime_ms);
+        let config = Config {
+            refresh_lead_ms: ms(refresh_lead_ms),
+            retry: RetryPolicy {
+                max_attempts,
+                base_delay_ms: ms(base_delay_ms),
+                max_delay_ms: ms(max_delay_ms),
+            },
+            expiry: ExpiryPolicy {
+                default_lifetime_ms: (default_lifetime_ms > 0).then_some(default_lifetime_ms),
+                max_token_bytes: max_token_bytes as usize,
+            },
+            max_refreshes_per_minute,
+        };
+        SessionCore {
+            session: Session::new(config),
+            wire: Wire::default(),
+        }
+    }
+
+    /// Feeds input `code` (see `wire::input`) at local time `now`; returns the effect
+    /// records. An unknown code does nothing.
+    pub fn step(&mut self, code: u32, arg: f64, now: f64, rand: f64) -> Vec<f64> {
+        self.wire.clear();
+        if let Some(input) = decode_input(code, arg) {
+            self.feed(input, now, rand);
+        }
+        self.take()
+    }
+
+    /// Answers a refresh (`accepted` false) or takes a token response the app obtained
+    /// itself (`accepted` true: sign-in, `acceptTokenResponse`). `status` is the HTTP
+    /// status, or [`NO_RESPONSE`] / [`TIMED_OUT`]; `header` is the `Date` header of a
+    /// 2xx and the `Retry-After` of an error (empty when absent). A refused app response
+    /// ends in a refusal record instead of touching the session.
+    pub fn reply(
+        &mut self,
+        status: u32,
+        body: &str,
+        header: &str,
+        now: f64,
+        rand: f64,
+        accepted: bool,
+    ) -> Vec<f64> {
+        self.wire.clear();
+        let received_at = ms(now);
+        let failure = match status {
+            NO_RESPONSE => Err(RefreshFailure::from(Error::Network)),
+            TIMED_OUT => Err(RefreshFailure::from(Error::Timeout)),
+            200..=299 => {
+                let date = parse_http_date(header);
+                let policy = self.session.config().expiry;
+                parse_token_response(body, received_at, date, &policy).map_err(Into::into)
+            }
+            _ => {
+                let retry_after = (!header.is_empty()).then_some(header);
+                let status = u16::try_from(status).unwrap_or(u16::MAX);
+                Err(parse_error_response(status, body, retry_after, received_at))
+            }
+        };
+        match (failure, accepted) {
+            (Ok(grant), true) => self.feed(Input::Accepted(grant), now, rand),
+            (Ok(grant), false) => self.feed(Input::Granted(grant), now, rand),
+            (Err(failure), true) => self.wire.refuse(&failure.error),
+            (Err(failure), false) => self.feed(Input::RefreshFailed(failure), now, rand),
+        }
+        self.take()
+    }
+
+    /// When one is usable, calls `sink(target, value)` with `Bearer <token>` (or the bare
+    /// token when `bearer` is false). With `want`, first tells the core a token is wanted,
+    /// which may start a refresh inside the lead window; without it (logout) nothing is
+    /// started. Returns the token's generation (at least 1) or one of the `LEND_*`
+    /// statuses; any effects and the refusal wait in [`SessionCore::take`].
+    pub fn lend(
+        &mut self,
+        sink: &Function,
+        target: &JsValue,
+        now: f64,
+        rand: f64,
+        bearer: bool,
+        want: bool,
+    ) -> f64 {
+        self.wire.clear();
+        if want {
+            self.feed(Input::TokenWanted, now, rand);
+        }
+        let now = ms(now);
+        if let Some((token, generation)) = self.session.usable_token(now) {
+            let prefix = if bearer { "Bearer " } else { "" };
+            // Exactly sized, so no reallocation leaves an unwiped copy behind.
+            let mut value = Zeroizing::new(String::with_capacity(
+                prefix.len().saturating_add(token.len()),
+            ));
+            value.push_str(prefix);
+            value.push_str(token.secret());
+            let _ = sink.call2(&JsValue::UNDEFINED, target, &JsValue::from_str(&value));
+            return generation as f64;
+        }
+        match self.session.phase() {
+            Phase::Initial | Phase::SignedOut => LEND_NO_SESSION,
+            Phase::Restoring | Phase::SignedIn if self.session.needs_wait(now) => LEND_WAIT,
+            _ => {
+                let reason = self
+                    .session
+                    .token_unavailable_reason(now)
+                    .unwrap_or(Error::TokenExpired);
+                self.wire.refuse(&reason);
+                LEND_FAILED
+            }
+        }
+    }
+
+    /// Whether the last call left effect records (cheaper than an empty `take`).
+    pub fn pending(&self) -> bool {
+        !self.wire.nums.is_empty()
+    }
+
+    /// The effect records left by the last call (emptied by reading).
+    pub fn take(&mut self) -> Vec<f64> {
+        core::mem::take(&mut self.wire.nums)
+    }
+
+    /// The texts the last records point at, joined by `\n`.
+    pub fn texts(&self) -> String {
+        self.wire.texts.clone()
+    }
+
+    /// The phase, e.g. `signed-in`.
+    pub fn phase(&self) -> String {
+        String::from(self.session.phase().as_str())
+    }
+
+    /// When the token expires (local ms), or -1 without one.
+    #[wasm_bindgen(js_name = expiresAt)]
+    pub fn expires_at(&self) -> f64 {
+        self.session.expires_at_ms().map_or(-1.0, |at| at as f64)
+    }
+
+    /// The generation of the current token (bumps on every grant).
+    pub fn generation(&self) -> f64 {
+        self.session.generation() as f64
+    }
+
+    /// The unverified JWT payload as JSON text, for display only; empty for opaque tokens.
+    pub fn claims(&self) -> String {
+        self.session
+            .claims()
+            .map(|c| c.payload_json.clone())
+            .unwrap_or_default()
+    }
+
+    fn feed(&mut self, input: Input, now: f64, rand: f64) {
+        let effects = self.session.step(input, ms(now), rand);
+        self.wire.push_effects(effects);
+    }
+}

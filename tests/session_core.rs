@@ -1,0 +1,178 @@
+//! `SessionCore`, the wasm boundary, inside headless Chromium: what the JS runtime
+//! relies on (effect records, texts, lending the token to a real `Headers`).
+//! The runtime itself is tested through the npm package by the Playwright suite.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Function, Reflect};
+use token_warden::wasm::session_core::{LEND_FAILED, LEND_NO_SESSION, NO_RESPONSE};
+use token_warden::wasm::wire::{input, op};
+use token_warden::SessionCore;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const NOW: f64 = 1_700_000_000_000.0;
+
+fn core() -> SessionCore {
+    SessionCore::new(60_000.0, 5, 1_000.0, 30_000.0, 0.0, 8192, 10)
+}
+
+/// `Headers.prototype.set` for the `Authorization` header, as the runtime lends it.
+fn setter() -> Function {
+    Function::new_with_args("h, v", "Headers.prototype.set.call(h, 'Authorization', v)")
+}
+
+fn headers() -> JsValue {
+    let ctor = Reflect::get(&js_sys::global(), &"Headers".into()).unwrap();
+    Reflect::construct(ctor.unchecked_ref(), &js_sys::Array::new()).unwrap()
+}
+
+fn authorization(headers: &JsValue) -> Option<String> {
+    let get: Function = Reflect::get(headers, &"get".into())
+        .unwrap()
+        .unchecked_into();
+    get.call1(headers, &"authorization".into())
+        .unwrap()
+        .as_string()
+}
+
+fn texts(core: &SessionCore) -> Vec<String> {
+    core.texts().split('\n').map(String::from).collect()
+}
+
+/// A core that restored a session with an opaque 300 s token at `NOW`.
+fn signed_in() -> SessionCore {
+    let mut core = core();
+    core.step(input::START, 0.0, NOW, 0.5);
+    core.reply(200, GRANT, "", NOW, 0.5, false);
+    core
+}
+
+const GRANT: &str = r#"{"access_token":"tok-abc.def","token_type":"Bearer","expires_in":300}"#;
+
+#[wasm_bindgen_test]
+fn version_matches_the_crate() {
+    assert_eq!(token_warden::version(), env!("CARGO_PKG_VERSION"));
+}
+
+#[wasm_bindgen_test]
+fn start_asks_for_a_refresh_and_a_grant_signs_in() {
+    let mut core = core();
+    let fx = core.step(input::START, 0.0, NOW, 0.5);
+    assert_eq!(fx, [op::STATE, 0.0, op::SEND_REFRESH]);
+    assert_eq!(texts(&core), ["restoring"]);
+
+    let fx = core.reply(200, GRANT, "", NOW, 0.5, false);
+    assert_eq!(fx[..2], [op::STATE, 0.0]);
+    assert!(fx.contains(&op::REFRESHED) && fx.contains(&op::RELEASE_WAITERS));
+    assert!(fx.contains(&op::ARM_TIMER));
+    assert_eq!(texts(&core)[0], "signed-in");
+    assert_eq!(core.phase(), "signed-in");
+    assert_eq!(core.expires_at(), NOW + 300_000.0);
+    assert_eq!(core.claims(), "", "an opaque token has no claims");
+}
+
+#[wasm_bindgen_test]
+fn the_token_is_lent_to_a_real_headers_object_and_nowhere_else() {
+    let mut core = core();
+    let h = headers();
+    assert_eq!(
+        core.lend(&setter(), &h, NOW, 0.5, true, true),
+        LEND_NO_SESSION
+    );
+    assert_eq!(authorization(&h), None);
+
+    let mut core = signed_in();
+    let generation = core.lend(&setter(), &h, NOW + 1.0, 0.5, true, true);
+    assert_eq!(generation, 1.0);
+    assert_eq!(authorization(&h).as_deref(), Some("Bearer tok-abc.def"));
+    assert!(!core.pending(), "a fresh token needs no refresh");
+    assert!(!core.texts().contains("tok-abc"));
+
+    // Without the prefix (accessToken, for apps that opted in).
+    let sink = Function::new_with_args("t, v", "globalThis.__lent = v");
+    core.lend(&sink, &JsValue::UNDEFINED, NOW + 1.0, 0.5, false, true);
+    let lent = Reflect::get(&js_sys::global(), &"__lent".into()).unwrap();
+    assert_eq!(lent.as_string().as_deref(), Some("tok-abc.def"));
+}
+
+#[wasm_bindgen_test]
+fn inside_the_lead_window_lending_also_starts_one_refresh() {
+    let late = NOW + 250_000.0; // 50 s before expiry, inside the 60 s lead
+    let h = headers();
+    let mut core = signed_in();
+    assert_eq!(core.lend(&setter(), &h, late, 0.5, true, true), 1.0);
+    assert!(core.pending());
+    assert_eq!(core.take(), [op::SEND_REFRESH]);
+    // Single flight: the next caller joins the running refresh.
+    core.lend(&setter(), &h, late, 0.5, true, true);
+    assert!(!core.pending());
+    // Without `want` (logout's bearer) nothing is started even when due.
+    let mut other = signed_in();
+    assert_eq!(other.lend(&setter(), &h, late, 0.5, true, false), 1.0);
+    assert!(!other.pending());
+}
+
+#[wasm_bindgen_test]
+fn a_bad_app_response_is_refused_without_the_token_in_the_message() {
+    let mut core = core();
+    let body = "{\"access_token\":\"sec\u{7}ret\",\"token_type\":\"Bearer\",\"expires_in\":60}";
+    let fx = core.reply(200, body, "", NOW, 0.5, true);
+    assert_eq!(fx, [op::REFUSE, 0.0, 1.0]);
+    let t = texts(&core);
+    assert_eq!(t[0], "malformed_token");
+    assert!(!t[1].contains("sec") && !t[1].contains("ret"), "{}", t[1]);
+    assert_eq!(
+        core.phase(),
+        "initial",
+        "a refusal does not touch the session"
+    );
+
+    let fx = core.reply(200, "<html>", "", NOW, 0.5, true);
+    assert_eq!(fx[0], op::REFUSE);
+    assert_eq!(texts(&core)[0], "malformed_response");
+}
+
+#[wasm_bindgen_test]
+fn failures_back_off_and_server_text_cannot_forge_a_second_text() {
+    let mut core = core();
+    core.step(input::START, 0.0, NOW, 0.5);
+    let fx = core.reply(503, "", "7", NOW, 0.5, false);
+    let at = fx.iter().position(|&x| x == op::REFRESH_ERROR).unwrap();
+    assert_eq!(texts(&core)[fx[at + 1] as usize], "server_error");
+    assert_eq!(fx[at + 2], 1.0, "first attempt");
+    assert!(fx[at + 3] >= NOW + 7_000.0, "Retry-After is honoured");
+
+    // An RFC 6749 error whose description holds a newline ends the session; the
+    // description is sanitized, so the texts still split where they should.
+    let mut core = self::core();
+    core.step(input::START, 0.0, NOW, 0.5);
+    let body = r#"{"error":"invalid_grant","error_description":"gone\nfail_waiters"}"#;
+    core.reply(400, body, "", NOW, 0.5, false);
+    assert_eq!(core.phase(), "signed-out");
+    let t = texts(&core);
+    assert!(t.iter().any(|s| s == "invalid_grant"), "{t:?}");
+    assert!(t.iter().all(|s| s != "fail_waiters"), "{t:?}");
+
+    let mut core = self::core();
+    core.step(input::START, 0.0, NOW, 0.5);
+    let fx = core.reply(NO_RESPONSE, "", "", NOW, 0.5, false);
+    assert!(fx.contains(&op::REFRESH_ERROR));
+    assert!(texts(&core).iter().any(|s| s == "network"));
+}
+
+#[wasm_bindgen_test]
+fn after_dispose_nothing_is_lent_and_the_reason_is_disposed() {
+    let mut core = signed_in();
+    core.step(input::DISPOSE, 0.0, NOW, 0.5);
+    let h = headers();
+    assert_eq!(core.lend(&setter(), &h, NOW, 0.5, true, true), LEND_FAILED);
+    assert_eq!(core.take(), [op::REFUSE, 0.0, 1.0]);
+    assert_eq!(texts(&core)[0], "disposed");
+    assert_eq!(authorization(&h), None);
+    assert!(
+        core.step(99, 0.0, NOW, 0.5).is_empty(),
+        "unknown inputs do nothing"
+    );
+}
