@@ -1,5 +1,6 @@
-// A scriptable auth server inside the test page: replaces globalThis.fetch before a
-// TokenManager captures it. Routes:
+// A scriptable auth server inside the test page (a plain ES module, loaded by
+// e2e/manager.spec.ts): replaces globalThis.fetch before a TokenManager captures it.
+// Load the wasm first (`loadTokenWarden()`): its download goes through fetch too. Routes:
 //   POST /auth/refresh, /auth/login  -> the next scripted answer, else a fresh token
 //   POST /auth/logout                -> 204
 //   ANY  /api/...                    -> 200 if the bearer is the current token, else 401
@@ -197,4 +198,60 @@ export function streamInit() {
     },
   });
   return { method: 'POST', body, duplex: 'half' };
+}
+
+/** Resolves after `cond()` holds (polled every 10 ms) or after `timeoutMs`; returns whether it held. */
+export async function waitFor(cond, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() >= end) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+/** What a test can compare of a thrown value (errors do not cross page.evaluate). */
+export function describeError(e) {
+  return {
+    name: e?.name ?? null,
+    message: e?.message ?? String(e),
+    code: e?.code ?? null,
+    isError: e instanceof Error,
+  };
+}
+
+/** How a promise (or a function that may throw or return one) settled: `{ ok, value }` or `{ ok: false, error }`. */
+export async function settle(promiseOrFn) {
+  try {
+    const value = await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn);
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, error: describeError(e) };
+  }
+}
+
+/**
+ * A manager over a fresh fake server, every event logged by name. `createTokenManager`
+ * is the package's; `dispose()` disposes the manager and restores the real fetch.
+ */
+export async function managerFixture(createTokenManager, lifetimeSeconds, extraOptions) {
+  const server = new FakeServer(lifetimeSeconds);
+  let tm;
+  try {
+    tm = await createTokenManager(makeOptions(extraOptions));
+  } catch (e) {
+    server.uninstall();
+    throw e;
+  }
+  const events = eventLog();
+  for (const name of Object.keys(events)) tm.on(name, pushTo(events, name));
+  return {
+    server,
+    tm,
+    events,
+    dispose() {
+      tm.dispose();
+      server.uninstall();
+    },
+  };
 }
