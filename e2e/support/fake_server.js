@@ -1,0 +1,257 @@
+// A scriptable auth server inside the test page (a plain ES module, loaded by
+// e2e/manager.spec.ts): replaces globalThis.fetch before a TokenManager captures it.
+// Load the wasm first (`loadTokenWarden()`): its download goes through fetch too. Routes:
+//   POST /auth/refresh, /auth/login  -> the next scripted answer, else a fresh token
+//   POST /auth/logout                -> 204
+//   ANY  /api/...                    -> 200 if the bearer is the current token, else 401
+//   ANY  /api/forbidden              -> 403 insufficient_scope
+//   anything else (other origins)    -> 200, recorded
+// Every request is recorded with the headers we care about (tokens are test tokens).
+
+const realFetch = globalThis.fetch;
+
+export class FakeServer {
+  constructor(lifetimeSeconds) {
+    this.lifetime = lifetimeSeconds;
+    this.script = [];
+    this.requests = [];
+    this.refreshes = 0;
+    this.tokenCounter = 0;
+    this.current = null;
+    this.revoked = new Set();
+    this.refreshDelayMs = 0;
+    this.apiAlways401 = false;
+    this.inFlight = 0;
+    this.maxInFlight = 0;
+    globalThis.fetch = (input, init) => this.handle(new Request(input, init));
+  }
+
+  uninstall() {
+    globalThis.fetch = realFetch;
+  }
+
+  /** Queue the next answers of the token endpoints: {status, body, headers, delayMs, hang}. */
+  push(answer) {
+    this.script.push(answer);
+  }
+
+  /** Queue a successful token response with extra fields merged in. */
+  pushToken(extra) {
+    this.script.push({ status: 200, body: (srv) => srv.tokenResponse(extra) });
+  }
+
+  mint() {
+    this.tokenCounter += 1;
+    this.current = `tok-${this.tokenCounter}-abcdef`;
+    return this.current;
+  }
+
+  tokenResponse(extra) {
+    return JSON.stringify({ access_token: this.mint(), token_type: 'Bearer', expires_in: this.lifetime, ...extra });
+  }
+
+  revokeCurrent() {
+    if (this.current) this.revoked.add(this.current);
+  }
+
+  count(pathname) {
+    return this.requests.filter((r) => r.pathname === pathname).length;
+  }
+
+  authOf(pathname) {
+    return this.requests.filter((r) => r.pathname === pathname).map((r) => r.authorization);
+  }
+
+  lastTo(hrefPrefix) {
+    const list = this.requests.filter((r) => r.url.startsWith(hrefPrefix));
+    return list[list.length - 1] ?? null;
+  }
+
+  async handle(req) {
+    const url = new URL(req.url);
+    const rec = {
+      url: req.url,
+      pathname: url.origin === location.origin ? url.pathname : url.origin + url.pathname,
+      method: req.method,
+      authorization: req.headers.get('authorization'),
+      csrf: req.headers.get('x-requested-with'),
+      credentials: req.credentials,
+      body: req.method === 'GET' ? null : await req.clone().text(),
+    };
+    this.requests.push(rec);
+    if (req.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    if (url.pathname === '/api/down' || url.port === '9') throw new TypeError('Failed to fetch');
+    if (url.origin !== location.origin) return new Response('elsewhere', { status: 200 });
+    if (url.pathname === '/auth/refresh' || url.pathname === '/auth/login') {
+      if (url.pathname === '/auth/refresh') this.refreshes += 1;
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      try {
+        return await this.tokenEndpoint(req);
+      } finally {
+        this.inFlight -= 1;
+      }
+    }
+    if (url.pathname === '/auth/logout') return new Response(null, { status: 204 });
+    if (url.pathname === '/api/forbidden') {
+      return new Response('{"error":"insufficient_scope"}', {
+        status: 403,
+        headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope"' },
+      });
+    }
+    if (url.pathname.startsWith('/api/')) {
+      const auth = rec.authorization ?? '';
+      const ok = !this.apiAlways401 && auth === `Bearer ${this.current}` && !this.revoked.has(this.current);
+      return ok
+        ? new Response(JSON.stringify({ ok: true, auth }), { status: 200 })
+        : new Response('', { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+    }
+    return new Response('not found', { status: 404 });
+  }
+
+  async tokenEndpoint(req) {
+    const answer = this.script.shift();
+    const delay = answer?.delayMs ?? this.refreshDelayMs;
+    if (answer?.hang) {
+      await new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (answer?.networkError) throw new TypeError('Failed to fetch');
+    if (!answer) return new Response(this.tokenResponse(), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    const body = typeof answer.body === 'function' ? answer.body(this) : answer.body;
+    return new Response(body ?? null, { status: answer.status ?? 200, headers: answer.headers ?? {} });
+  }
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function pageOrigin() {
+  return location.origin;
+}
+
+/** Every place a token could leak to in storage; returns the text of all of them. */
+export async function storageDump() {
+  const parts = [document.cookie];
+  for (const s of [localStorage, sessionStorage]) {
+    for (let i = 0; i < s.length; i++) parts.push(s.key(i), s.getItem(s.key(i)));
+  }
+  if (indexedDB.databases) parts.push(JSON.stringify(await indexedDB.databases()));
+  if (globalThis.caches) parts.push(JSON.stringify(await caches.keys()));
+  return parts.join('\n');
+}
+
+/** An empty log of events by name. */
+export function eventLog() {
+  return { state: [], refreshed: [], 'refresh-error': [], 'session-ended': [], warning: [] };
+}
+
+/** A handler that appends its payload to log[name]. */
+export function pushTo(log, name) {
+  return (payload) => log[name].push(payload);
+}
+
+export function errorCode(e) {
+  return e && typeof e === 'object' ? (e.code ?? `${e.name}: ${e.message}`) : String(e);
+}
+
+/** A JWT (unsigned; the client never verifies) with the given payload. */
+export function jwt(payload) {
+  const b64 = (o) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}.c2ln`;
+}
+
+/** Replaces globalThis.fetch with a spy (after a manager captured the real one). */
+export function installSpy() {
+  const spy = { calls: 0 };
+  const previous = globalThis.fetch;
+  globalThis.fetch = (...args) => {
+    spy.calls += 1;
+    return previous(...args);
+  };
+  spy.restore = () => (globalThis.fetch = previous);
+  return spy;
+}
+
+export function makeOptions(extra) {
+  return { refreshUrl: '/auth/refresh', logoutUrl: '/auth/logout', ...extra };
+}
+
+/** Moves this page's clock (Date.now) by `ms`, as after a laptop slept; `0` restores it. */
+const realNow = Date.now;
+export function shiftClock(ms) {
+  Date.now = ms === 0 ? realNow : () => realNow() + ms;
+}
+
+/** Fires a DOM event as the browser would on wake-up ('focus', 'online', 'pageshow'). */
+export function fireOnWindow(type) {
+  window.dispatchEvent(new Event(type));
+}
+
+/** A RequestInit whose body is a ReadableStream (cannot be replayed). */
+export function streamInit() {
+  const body = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('streamed'));
+      controller.close();
+    },
+  });
+  return { method: 'POST', body, duplex: 'half' };
+}
+
+/** Resolves after `cond()` holds (polled every 10 ms) or after `timeoutMs`; returns whether it held. */
+export async function waitFor(cond, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() >= end) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+/** What a test can compare of a thrown value (errors do not cross page.evaluate). */
+export function describeError(e) {
+  return {
+    name: e?.name ?? null,
+    message: e?.message ?? String(e),
+    code: e?.code ?? null,
+    isError: e instanceof Error,
+  };
+}
+
+/** How a promise (or a function that may throw or return one) settled: `{ ok, value }` or `{ ok: false, error }`. */
+export async function settle(promiseOrFn) {
+  try {
+    const value = await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn);
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, error: describeError(e) };
+  }
+}
+
+/**
+ * A manager over a fresh fake server, every event logged by name. `createTokenManager`
+ * is the package's; `dispose()` disposes the manager and restores the real fetch.
+ */
+export async function managerFixture(createTokenManager, lifetimeSeconds, extraOptions) {
+  const server = new FakeServer(lifetimeSeconds);
+  let tm;
+  try {
+    tm = await createTokenManager(makeOptions(extraOptions));
+  } catch (e) {
+    server.uninstall();
+    throw e;
+  }
+  const events = eventLog();
+  for (const name of Object.keys(events)) tm.on(name, pushTo(events, name));
+  return {
+    server,
+    tm,
+    events,
+    dispose() {
+      tm.dispose();
+      server.uninstall();
+    },
+  };
+}
