@@ -268,9 +268,7 @@ test('invalid_grant ends the session and sends nothing more', async ({ page }) =
   expect(o.state).toBe('signed-out');
   expect(o.ended).toHaveLength(1);
   expect(o.ended[0].reason).toBe('invalid_grant');
-  // No expiry without a token. The .d.ts says `null`; the wasm-bindgen class returns
-  // `undefined` (an `Option<f64>`), so either absent value is accepted here.
-  expect(o.expiresAt == null, `expiresAt is ${o.expiresAt}`).toBe(true);
+  expect(o.expiresAt, "no expiry without a token: null, as the .d.ts says").toBeNull();
   expect(o.again.ok).toBe(false);
   expect(o.again.error?.code).toBe('not_signed_in');
   expect(o.refreshes, 'no refresh after the session ended').toBe(o.refreshesBefore);

@@ -18,14 +18,22 @@ fn core() -> SessionCore {
     SessionCore::new(60_000.0, 5, 1_000.0, 30_000.0, 0.0, 8192, 10)
 }
 
-/// `Headers.prototype.set` for the `Authorization` header, as the runtime lends it.
-fn setter() -> Function {
-    Function::new_with_args("h, v", "Headers.prototype.set.call(h, 'Authorization', v)")
+#[wasm_bindgen(inline_js = "
+    export function setter() { return (h, v) => Headers.prototype.set.call(h, 'Authorization', v); }
+    export function new_headers() { return new Headers(); }
+    export function keeper() { const f = (_, v) => { f.kept = v; }; return f; }
+")]
+extern "C" {
+    /// `Headers.prototype.set` for the `Authorization` header, as the runtime lends it.
+    fn setter() -> Function;
+    /// An empty `Headers`.
+    fn new_headers() -> JsValue;
+    /// A sink that keeps what it is lent in its `kept` property.
+    fn keeper() -> Function;
 }
 
 fn headers() -> JsValue {
-    let ctor = Reflect::get(&js_sys::global(), &"Headers".into()).unwrap();
-    Reflect::construct(ctor.unchecked_ref(), &js_sys::Array::new()).unwrap()
+    new_headers()
 }
 
 fn authorization(headers: &JsValue) -> Option<String> {
@@ -91,9 +99,9 @@ fn the_token_is_lent_to_a_real_headers_object_and_nowhere_else() {
     assert!(!core.texts().contains("tok-abc"));
 
     // Without the prefix (accessToken, for apps that opted in).
-    let sink = Function::new_with_args("t, v", "globalThis.__lent = v");
+    let sink = keeper();
     core.lend(&sink, &JsValue::UNDEFINED, NOW + 1.0, 0.5, false, true);
-    let lent = Reflect::get(&js_sys::global(), &"__lent".into()).unwrap();
+    let lent = Reflect::get(&sink, &"kept".into()).unwrap();
     assert_eq!(lent.as_string().as_deref(), Some("tok-abc.def"));
 }
 
@@ -104,7 +112,7 @@ fn inside_the_lead_window_lending_also_starts_one_refresh() {
     let mut core = signed_in();
     assert_eq!(core.lend(&setter(), &h, late, 0.5, true, true), 1.0);
     assert!(core.pending());
-    assert_eq!(core.take(), [op::SEND_REFRESH]);
+    assert_eq!(core.take(), [op::SEND_REFRESH, op::CANCEL_TIMER]);
     // Single flight: the next caller joins the running refresh.
     core.lend(&setter(), &h, late, 0.5, true, true);
     assert!(!core.pending());
@@ -117,7 +125,8 @@ fn inside_the_lead_window_lending_also_starts_one_refresh() {
 #[wasm_bindgen_test]
 fn a_bad_app_response_is_refused_without_the_token_in_the_message() {
     let mut core = core();
-    let body = "{\"access_token\":\"sec\u{7}ret\",\"token_type\":\"Bearer\",\"expires_in\":60}";
+    // Valid JSON whose token holds a control character (BEL).
+    let body = "{\"access_token\":\"sec\\u0007ret\",\"token_type\":\"Bearer\",\"expires_in\":60}";
     let fx = core.reply(200, body, "", NOW, 0.5, true);
     assert_eq!(fx, [op::REFUSE, 0.0, 1.0]);
     let t = texts(&core);

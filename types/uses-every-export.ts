@@ -1,30 +1,19 @@
-// Type-checks the shipped .d.ts under `tsc --strict`: this file uses every export of the
-// package, and the `@ts-expect-error` lines prove the types reject what they should.
-import init, {
-  initSync,
-  isTokenWardenError,
+// Type-checks the shipped .d.ts under `tsc --strict`: this file uses every declaration of
+// the package's types, and the `@ts-expect-error` lines prove the types reject what they should.
+import type {
+  ErrorCode,
+  RetryOptions,
+  SessionState,
   TokenManager,
-  version,
-  type ErrorCode,
-  type InitInput,
-  type InitOutput,
-  type RetryOptions,
-  type SessionState,
-  type SyncInitInput,
-  type TokenManagerEvent,
-  type TokenManagerEventMap,
-  type TokenManagerOptions,
-  type TokenWardenError,
-} from '../pkg/token_warden.js';
+  TokenManagerEvent,
+  TokenManagerEventMap,
+  TokenManagerOptions,
+  TokenWardenError,
+} from '../pkg/types.js';
+import { createTokenManager, isTokenWardenError, loadTokenWarden, VERSION } from '../pkg/index.js';
 
-const input: InitInput = new URL('../pkg/token_warden_bg.wasm', import.meta.url);
-const output: InitOutput = await init({ module_or_path: input });
-console.log(output.memory instanceof WebAssembly.Memory);
-const bytes = new Uint8Array();
-const sync: SyncInitInput = bytes;
-if (bytes.byteLength > 0) initSync({ module: sync });
-
-const v: string = version();
+await loadTokenWarden();
+const v: string = VERSION;
 
 const retry: RetryOptions = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 };
 const options: TokenManagerOptions = {
@@ -46,7 +35,7 @@ const missing: TokenManagerOptions = { logoutUrl: '/auth/logout' };
 const typo: TokenManagerOptions = { refreshUrl: '/r', refreshURL: '/r' };
 console.log(missing, typo);
 
-const tm = new TokenManager(options);
+const tm: TokenManager = await createTokenManager(options);
 const state: SessionState = await tm.start();
 const afterSignIn: SessionState = await tm.signIn('/auth/login', {
   body: JSON.stringify({ username: 'alice', password: 'pw' }),
