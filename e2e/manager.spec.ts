@@ -498,6 +498,76 @@ test('a fetch replaced after creation never sees our requests', async ({ page })
   expect(calls).toBe(0);
 });
 
+test('a script running after creation cannot reach the core or see the token', async ({ page }) => {
+  const o = await page.evaluate(async () => {
+    const { tw, fake } = window as any;
+    const f = await fake.managerFixture(tw.createTokenManager, 60, {});
+    await f.tm.start();
+    const token = f.server.current;
+    // What an injected script can enumerate on the manager and its prototype.
+    const own = Reflect.ownKeys(f.tm).map(String);
+    const proto = Object.getOwnPropertyNames(Object.getPrototypeOf(f.tm));
+    const serialized = JSON.stringify(f.tm);
+    // Patch what a token could pass through on its way into a header, then send.
+    const seen: string[] = [];
+    const record = (args: unknown[]) => {
+      for (const a of args) if (typeof a === 'string' && a.includes(token)) seen.push(a);
+    };
+    const hooks: [object, string][] = [
+      [Headers.prototype, 'set'],
+      [Headers.prototype, 'append'],
+      [Function.prototype, 'call'],
+      [Function.prototype, 'apply'],
+      [String.prototype, 'concat'],
+      [Request.prototype, 'clone'],
+    ];
+    const saved = hooks.map(([obj, key]) => (obj as any)[key]);
+    hooks.forEach(([obj, key], i) => {
+      const original = saved[i];
+      (obj as any)[key] = function (this: unknown, ...args: unknown[]) {
+        record(args);
+        return Reflect.apply(original, this, args);
+      };
+    });
+    // A `headers` getter that hands out a decoy the script keeps, to read afterwards.
+    const headersGetter = Object.getOwnPropertyDescriptor(Request.prototype, 'headers')!;
+    const decoys: Headers[] = [];
+    Object.defineProperty(Request.prototype, 'headers', {
+      configurable: true,
+      get() {
+        const decoy = new Headers();
+        decoys.push(decoy);
+        return decoy;
+      },
+    });
+    let status = 0;
+    try {
+      status = (await f.tm.fetch('/api/me')).status;
+    } finally {
+      hooks.forEach(([obj, key], i) => ((obj as any)[key] = saved[i]));
+      Object.defineProperty(Request.prototype, 'headers', headersGetter);
+    }
+    for (const decoy of decoys) record([decoy.get('authorization')]);
+    // The glue module is importable by URL; its init functions must not hand out the
+    // instance exports (and with them the wasm memory).
+    const glue = await import('/pkg/token_warden.js' as string);
+    const exports = [await glue.default(), glue.initSync(new Uint8Array())];
+    const sentWithToken = f.server.authOf('/api/me').at(-1) === `Bearer ${token}`;
+    f.tm.dispose();
+    f.server.uninstall();
+    return { own, proto, serialized, seen, status, sentWithToken, exports: exports.map((e) => typeof e) };
+  });
+  expect(o.status).toBe(200);
+  expect(o.sentWithToken, 'the request still carried the token').toBe(true);
+  expect(o.own, 'no own property: the core lives in private fields').toEqual([]);
+  expect(o.serialized).toBe('{}');
+  expect(o.proto.sort()).toEqual(
+    ['accessToken', 'acceptTokenResponse', 'claims', 'constructor', 'dispose', 'expiresAt', 'fetch', 'free', 'logout', 'on', 'refresh', 'signIn', 'start', 'state'].sort(),
+  );
+  expect(o.seen, 'patched prototypes saw no token').toEqual([]);
+  expect(o.exports, 'the glue gives out no exports, so no wasm memory').toEqual(['undefined', 'undefined']);
+});
+
 test('waiting for a hung refresh times out with a clear code', async ({ page }) => {
   const o = await page.evaluate(async () => {
     const { tw, fake } = window as any;

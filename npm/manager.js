@@ -154,7 +154,7 @@ export class TokenManager {
       // `fetch` rejects (never throws) on a bad input; so do we, with its TypeError.
       return Promise.reject(error);
     }
-    const headers = request.headers;
+    const headers = p.headersOf(request);
     if (p.has(headers, 'Authorization') || !this.#o.allowedOrigins.includes(p.origin(request.url))) {
       return p.fetch(request);
     }
@@ -163,7 +163,7 @@ export class TokenManager {
     // request is cloned only if a 401 asks for a retry, so the common GET pays nothing.
     const hasBody = request.body !== null;
     let spare = request;
-    if (hasBody) spare = isStream(init?.body) ? null : request.clone();
+    if (hasBody) spare = isStream(init?.body) ? null : p.clone(request);
     let generation;
     try {
       generation = this.#lend(p.setAuthorization, headers, true, true);
@@ -377,9 +377,9 @@ export class TokenManager {
     this.#feed(UNAUTHORIZED, generation);
     if (!spare) return response;
     // The bodyless original was not consumed by sending it.
-    const retry = hasBody ? spare : spare.clone();
     const p = this.#p;
-    return this.#lendWhenReady(p.setAuthorization, retry.headers, true).then(
+    const retry = hasBody ? spare : p.clone(spare);
+    return this.#lendWhenReady(p.setAuthorization, p.headersOf(retry), true).then(
       (newer) => (newer > 0 && newer !== generation ? p.fetch(retry) : response),
       () => response,
     );

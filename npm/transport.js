@@ -30,12 +30,17 @@ export function capture() {
   if (typeof has !== 'function' || typeof set !== 'function') {
     throw invalidOption('Headers', "this environment's Headers lacks has/set");
   }
+  const requestHeaders = Object.getOwnPropertyDescriptor(Request.prototype, 'headers')?.get;
+  const { clone } = Request.prototype;
   const base = () => global.location?.href;
   return {
     fetch: (request) => apply(fetch, global, [request]),
     request: (input, init) => construct(Request, [input, init]),
     // `null` would throw where `undefined` means "none".
     headers: (init) => construct(Headers, [init ?? undefined]),
+    /** The headers a token is written into: read through the getter captured now. */
+    headersOf: (request) => apply(requestHeaders, request, []),
+    clone: (request) => apply(clone, request, []),
     has: (headers, name) => apply(has, headers, [name]),
     get: (headers, name) => apply(get, headers, [name]),
     set: (headers, name, value) => apply(set, headers, [name, value]),

@@ -9,6 +9,8 @@
 // Every request is recorded with the headers we care about (tokens are test tokens).
 
 const realFetch = globalThis.fetch;
+// The network reads a request's real headers, whatever a page script does to the getter.
+const headersOf = Object.getOwnPropertyDescriptor(Request.prototype, 'headers').get;
 
 export class FakeServer {
   constructor(lifetimeSeconds) {
@@ -69,12 +71,13 @@ export class FakeServer {
 
   async handle(req) {
     const url = new URL(req.url);
+    const headers = Reflect.apply(headersOf, req, []);
     const rec = {
       url: req.url,
       pathname: url.origin === location.origin ? url.pathname : url.origin + url.pathname,
       method: req.method,
-      authorization: req.headers.get('authorization'),
-      csrf: req.headers.get('x-requested-with'),
+      authorization: headers.get('authorization'),
+      csrf: headers.get('x-requested-with'),
       credentials: req.credentials,
       body: req.method === 'GET' ? null : await req.clone().text(),
     };

@@ -38,6 +38,11 @@ pub fn package() -> Result<PathBuf> {
         run(command(&wasm_opt.to_string_lossy())
             .args([
                 "-Oz",
+                // Repeats the passes while they still shrink the module, and drops the
+                // sections browsers never read: together about 0.3 KB.
+                "--converge",
+                "--strip-producers",
+                "--strip-target-features",
                 "--enable-bulk-memory",
                 "--enable-nontrapping-float-to-int",
             ])
@@ -82,7 +87,9 @@ fn write_entry(pkg: &Path, glue: &Path) -> Result {
         &format!("new URL('{OUT_NAME}_bg.wasm', import.meta.url)"),
         &format!("new URL('./{OUT_NAME}_bg.wasm', import.meta.url)"),
     );
-    write(glue, &patched)
+    write(glue, &crate::glue::harden_js(&patched)?)?;
+    let dts = pkg.join(format!("{OUT_NAME}.d.ts"));
+    write(&dts, &crate::glue::harden_dts(&read(&dts)?)?)
 }
 
 /// The crate version from the root Cargo.toml (the npm package's version too).

@@ -3,6 +3,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod glue;
 mod pack;
 mod setup;
 mod test;
