@@ -6,6 +6,7 @@ const NAME = 'TokenWardenError';
 
 /** A TokenWardenError with `code` and `message`. */
 export function twError(code, message) {
+  /** @type {Error & { code?: string }} */
   const error = new Error(message);
   error.name = NAME;
   error.code = code;
@@ -14,7 +15,7 @@ export function twError(code, message) {
 
 /** True when `value` is an error thrown or rejected by token-warden. */
 export function isTokenWardenError(value) {
-  return value instanceof Error && value.name === NAME && typeof value.code === 'string';
+  return value instanceof Error && value.name === NAME && typeof (/** @type {any} */ (value).code) === 'string';
 }
 
 /** `invalid_options`, naming the field. */

@@ -29,7 +29,7 @@ pub const LEND_FAILED: f64 = -3.0;
 
 /// The session core behind a `TokenManager`. Options arrive validated by the runtime;
 /// out-of-range values are clamped by [`Session::new`] rather than trusted.
-#[wasm_bindgen(skip_typescript)]
+#[wasm_bindgen]
 pub struct SessionCore {
     session: Session,
     wire: Wire,

@@ -190,6 +190,13 @@ pub fn run() -> Result {
             let mut tsc = command("npx");
             tsc.args(["tsc", "--project", "types/tsconfig.json"]);
             t.step("type check of the shipped .d.ts (tsc --strict)", tsc, none);
+            let mut runtime = command("npx");
+            runtime.args(["tsc", "--project", "types/tsconfig.runtime.json"]);
+            t.step(
+                "type check of the JS runtime against the glue (tsc --checkJs)",
+                runtime,
+                none,
+            );
         }
         Err(e) => {
             eprintln!("build failed: {e}");
