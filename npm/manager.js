@@ -290,6 +290,8 @@ export class TokenManager {
   }
 
   #feed(code, arg = 0) {
+    // A handler may have freed the manager while its effects were still being performed.
+    if (!this.#core) return;
     this.#run(this.#core.step(code, arg, Date.now(), random()));
   }
 
