@@ -9,22 +9,20 @@ use std::path::{Path, PathBuf};
 use crate::build;
 use crate::cmd::{command, root, run, Result};
 
-/// The files the package ships; `files` in package.json, and what the tests check.
-pub const FILES: [&str; 13] = [
-    "index.js",
-    "index.d.ts",
-    "types.d.ts",
-    "manager.js",
-    "options.js",
-    "transport.js",
-    "tabs.js",
-    "errors.js",
+/// What wasm-bindgen generates into `pkg/` and the package ships.
+const GLUE: [&str; 3] = [
     "token_warden.js",
     "token_warden.d.ts",
     "token_warden_bg.wasm",
-    "README.md",
-    "LICENSE",
 ];
+
+/// The files the package ships besides `package.json`: the runtime, the glue, then the
+/// README and LICENSE written here. `files` in package.json, and what the tests check.
+pub fn files() -> Vec<&'static str> {
+    let mut files: Vec<&str> = build::RUNTIME.iter().chain(&GLUE).copied().collect();
+    files.extend(["README.md", "LICENSE"]);
+    files
+}
 
 /// Where the package directory and tarballs go.
 pub fn out_dir() -> PathBuf {
@@ -47,7 +45,7 @@ pub fn pack() -> Result<PathBuf> {
     let dir = out_dir().join("token-warden");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for file in &FILES[..FILES.len() - 2] {
+    for file in build::RUNTIME.iter().chain(&GLUE) {
         copy(&pkg.join(file), &dir.join(file))?;
     }
     copy(&root().join("LICENSE"), &dir.join("LICENSE"))?;
@@ -68,7 +66,7 @@ pub fn pack() -> Result<PathBuf> {
 }
 
 fn package_json(version: &str) -> String {
-    let files: Vec<String> = FILES.iter().map(|f| format!("\"{f}\"")).collect();
+    let files: Vec<String> = files().iter().map(|f| format!("\"{f}\"")).collect();
     format!(
         r#"{{
   "name": "token-warden",

@@ -67,7 +67,7 @@ fn check_publish_dry_run(dir: &std::path::Path) -> Result {
         .filter_map(|rest| rest.split('"').next().map(str::to_owned))
         .collect();
     shipped.sort();
-    let mut expected: Vec<String> = pack::FILES.iter().map(|f| f.to_string()).collect();
+    let mut expected: Vec<String> = pack::files().iter().map(|f| f.to_string()).collect();
     expected.push("package.json".into());
     expected.sort();
     let unpacked = json
