@@ -529,8 +529,22 @@ test('a script running after creation cannot reach the core or see the token', a
         return Reflect.apply(original, this, args);
       };
     });
-    // A `headers` getter that hands out a decoy the script keeps, to read afterwards.
+    // `url` and `body` getters that keep every request they are asked about, to read its
+    // headers afterwards with the real getter.
     const headersGetter = Object.getOwnPropertyDescriptor(Request.prototype, 'headers')!;
+    const kept: Request[] = [];
+    const keepers = ['url', 'body'].map((name) => {
+      const original = Object.getOwnPropertyDescriptor(Request.prototype, name)!;
+      Object.defineProperty(Request.prototype, name, {
+        configurable: true,
+        get() {
+          kept.push(this);
+          return original.get!.call(this);
+        },
+      });
+      return [name, original] as const;
+    });
+    // A `headers` getter that hands out a decoy the script keeps, to read afterwards.
     const decoys: Headers[] = [];
     Object.defineProperty(Request.prototype, 'headers', {
       configurable: true,
@@ -546,8 +560,10 @@ test('a script running after creation cannot reach the core or see the token', a
     } finally {
       hooks.forEach(([obj, key], i) => ((obj as any)[key] = saved[i]));
       Object.defineProperty(Request.prototype, 'headers', headersGetter);
+      for (const [name, original] of keepers) Object.defineProperty(Request.prototype, name, original);
     }
     for (const decoy of decoys) record([decoy.get('authorization')]);
+    for (const request of kept) record([headersGetter.get!.call(request).get('authorization')]);
     // The glue module is importable by URL; its init functions must not hand out the
     // instance exports (and with them the wasm memory).
     const glue = await import('/pkg/token_warden.js' as string);

@@ -155,13 +155,13 @@ export class TokenManager {
       return Promise.reject(error);
     }
     const headers = p.headersOf(request);
-    if (p.has(headers, 'Authorization') || !this.#o.allowedOrigins.includes(p.origin(request.url))) {
+    if (p.has(headers, 'Authorization') || !this.#o.allowedOrigins.includes(p.origin(p.urlOf(request)))) {
       return p.fetch(request);
     }
     // A body can be read once: a request with one is cloned before it is sent, except a
     // stream, which cannot be replayed (such a request is never retried). A bodyless
     // request is cloned only if a 401 asks for a retry, so the common GET pays nothing.
-    const hasBody = request.body !== null;
+    const hasBody = p.hasBody(request);
     let spare = request;
     if (hasBody) spare = isStream(init?.body) ? null : p.clone(request);
     let generation;

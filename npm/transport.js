@@ -30,7 +30,10 @@ export function capture() {
   if (typeof has !== 'function' || typeof set !== 'function') {
     throw invalidOption('Headers', "this environment's Headers lacks has/set");
   }
-  const requestHeaders = Object.getOwnPropertyDescriptor(Request.prototype, 'headers')?.get;
+  // The getters a request carrying the token is read through: a replaced getter would
+  // otherwise be handed the request, and could read its headers once the token is in.
+  const getter = (name) => Object.getOwnPropertyDescriptor(Request.prototype, name)?.get;
+  const [requestHeaders, requestUrl, requestBody] = ['headers', 'url', 'body'].map(getter);
   const { clone } = Request.prototype;
   const base = () => global.location?.href;
   return {
@@ -40,6 +43,9 @@ export function capture() {
     headers: (init) => construct(Headers, [init ?? undefined]),
     /** The headers a token is written into: read through the getter captured now. */
     headersOf: (request) => apply(requestHeaders, request, []),
+    urlOf: (request) => apply(requestUrl, request, []),
+    /** Whether the request has a body (browsers without `Request.body` say no). */
+    hasBody: (request) => (requestBody ? apply(requestBody, request, []) !== null : false),
     clone: (request) => apply(clone, request, []),
     has: (headers, name) => apply(has, headers, [name]),
     get: (headers, name) => apply(get, headers, [name]),

@@ -9,8 +9,9 @@
 // Every request is recorded with the headers we care about (tokens are test tokens).
 
 const realFetch = globalThis.fetch;
-// The network reads a request's real headers, whatever a page script does to the getter.
+// The network reads a request's real URL and headers, whatever a page script does to the getters.
 const headersOf = Object.getOwnPropertyDescriptor(Request.prototype, 'headers').get;
+const urlOf = Object.getOwnPropertyDescriptor(Request.prototype, 'url').get;
 
 export class FakeServer {
   constructor(lifetimeSeconds) {
@@ -70,10 +71,11 @@ export class FakeServer {
   }
 
   async handle(req) {
-    const url = new URL(req.url);
+    const href = Reflect.apply(urlOf, req, []);
+    const url = new URL(href);
     const headers = Reflect.apply(headersOf, req, []);
     const rec = {
-      url: req.url,
+      url: href,
       pathname: url.origin === location.origin ? url.pathname : url.origin + url.pathname,
       method: req.method,
       authorization: headers.get('authorization'),
