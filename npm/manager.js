@@ -155,7 +155,7 @@ export class TokenManager {
       return Promise.reject(error);
     }
     const headers = p.headersOf(request);
-    if (p.has(headers, 'Authorization') || !this.#o.allowedOrigins.includes(p.origin(p.urlOf(request)))) {
+    if (p.has(headers, 'Authorization') || !this.#o.allowedOrigins.includes(p.requestOrigin(request))) {
       return p.fetch(request);
     }
     // A body can be read once: a request with one is cloned before it is sent, except a

@@ -43,7 +43,14 @@ export function capture() {
     headers: (init) => construct(Headers, [init ?? undefined]),
     /** The headers a token is written into: read through the getter captured now. */
     headersOf: (request) => apply(requestHeaders, request, []),
-    urlOf: (request) => apply(requestUrl, request, []),
+    /** A request's origin; its URL is absolute, so the page's location is not read. */
+    requestOrigin(request) {
+      try {
+        return construct(URL, [apply(requestUrl, request, [])]).origin;
+      } catch {
+        return null;
+      }
+    },
     /** Whether the request has a body (browsers without `Request.body` say no). */
     hasBody: (request) => (requestBody ? apply(requestBody, request, []) !== null : false),
     clone: (request) => apply(clone, request, []),
