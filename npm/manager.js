@@ -250,7 +250,7 @@ export class TokenManager {
 
   /** Cancels timers, listeners and in-flight requests and clears the token; later calls reject with `disposed`. */
   dispose() {
-    if (this.state === 'disposed') return;
+    if (this.#gone) return;
     this.#abortRefresh();
     this.#listeners.abort();
     this.#channel?.close();
@@ -269,8 +269,9 @@ export class TokenManager {
     this.#core = null;
   }
 
+  // Only dispose() makes the core's phase `disposed`, and it sets #gone: no wasm call needed.
   #alive() {
-    if (this.state === 'disposed') throw disposed();
+    if (this.#gone) throw disposed();
   }
 
   /** The options of one of our own POSTs. */

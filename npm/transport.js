@@ -36,6 +36,13 @@ export function capture() {
   const [requestHeaders, requestUrl, requestBody] = ['headers', 'url', 'body'].map(getter);
   const { clone } = Request.prototype;
   const base = () => global.location?.href;
+  const parse = (args) => {
+    try {
+      return construct(URL, args);
+    } catch {
+      return null;
+    }
+  };
   return {
     fetch: (request) => apply(fetch, global, [request]),
     request: (input, init) => construct(Request, [input, init]),
@@ -43,14 +50,6 @@ export function capture() {
     headers: (init) => construct(Headers, [init ?? undefined]),
     /** The headers a token is written into: read through the getter captured now. */
     headersOf: (request) => apply(requestHeaders, request, []),
-    /** A request's origin; its URL is absolute, so the page's location is not read. */
-    requestOrigin(request) {
-      try {
-        return construct(URL, [apply(requestUrl, request, [])]).origin;
-      } catch {
-        return null;
-      }
-    },
     /** Whether the request has a body (browsers without `Request.body` say no). */
     hasBody: (request) => (requestBody ? apply(requestBody, request, []) !== null : false),
     clone: (request) => apply(clone, request, []),
@@ -59,22 +58,12 @@ export function capture() {
     set: (headers, name, value) => apply(set, headers, [name, value]),
     /** The lender the core hands the token to: sets `Authorization` on `headers`. */
     setAuthorization: (headers, value) => apply(set, headers, ['Authorization', value]),
-    /** The absolute http(s) URL for `url`, resolved against the page; null if invalid. */
-    absolute(url) {
-      try {
-        return construct(URL, [url, base()]).href;
-      } catch {
-        return null;
-      }
-    },
-    /** The serialized origin of `url`, or null. */
-    origin(url) {
-      try {
-        return construct(URL, [url, base()]).origin;
-      } catch {
-        return null;
-      }
-    },
+    /** The absolute URL for `url`, resolved against the page; null if invalid. */
+    absolute: (url) => parse([url, base()])?.href ?? null,
+    /** The serialized origin of `url`, resolved against the page; null if invalid. */
+    origin: (url) => parse([url, base()])?.origin ?? null,
+    /** A request's origin; its URL is absolute, so the page's location is not read. */
+    requestOrigin: (request) => parse([apply(requestUrl, request, [])])?.origin ?? null,
   };
 }
 
