@@ -168,10 +168,12 @@ test.describe('failing refreshes', () => {
     // Bound: backoff with full jitter from 0.5 s capped at 2 s gives ~11 attempts in
     // 10 s on average; never more than maxAttempts (30) in a cycle. Chromium silently
     // retries a POST once when a reused connection is dropped, so the server may see
-    // up to twice the client's attempts.
+    // up to twice the client's attempts, plus the attempt in flight when the fault
+    // clears: dropped once at the server, then answered on Chromium's silent retry, so
+    // the client never counts it as failed.
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(attempts).toBeLessThanOrEqual(20);
-    expect(seen).toBeLessThanOrEqual(2 * attempts);
+    expect(seen).toBeLessThanOrEqual(2 * (attempts + 1));
     expect(log.some((r) => r.outcome === 'rotated')).toBe(true);
   });
 });
