@@ -149,7 +149,13 @@ async fn two_concurrent_refreshes_with_one_cookie_keep_the_session() {
     assert_eq!(y.status, StatusCode::OK, "{}", y.text());
     // Exactly one of them rotated; the grace answer sets no cookie.
     let cookies: Vec<String> = [&x, &y].iter().filter_map(|r| r.refresh_cookie()).collect();
-    assert_eq!(cookies.len(), 1, "{:?} {:?}", x.set_cookies(), y.set_cookies());
+    assert_eq!(
+        cookies.len(),
+        1,
+        "{:?} {:?}",
+        x.set_cookies(),
+        y.set_cookies()
+    );
     let grace = if x.refresh_cookie().is_some() { &y } else { &x };
     assert!(grace.set_cookies().is_empty());
     assert!(grace.json().get("refresh_token").is_none());
@@ -169,7 +175,10 @@ async fn two_concurrent_refreshes_with_one_cookie_keep_the_session() {
 async fn the_default_grace_is_a_few_seconds_and_a_later_replay_still_revokes() {
     let h = Harness::new();
     let grace = h.state.config.reuse_grace_ms;
-    assert!((1_000..=10_000).contains(&grace), "default grace {grace} ms");
+    assert!(
+        (1_000..=10_000).contains(&grace),
+        "default grace {grace} ms"
+    );
     let (r1, _) = h.login_alice().await;
     let r = h.refresh(&r1).await;
     let (r2, a2) = (r.refresh_cookie().unwrap(), r.access_token());

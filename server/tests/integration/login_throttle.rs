@@ -116,7 +116,9 @@ async fn one_address_guessing_many_accounts_gets_429() {
     let mut v6 = StatusCode::OK;
     for i in 0..200u32 {
         let from = format!("[2001:db8:1:2::{:x}]:443", i + 1);
-        v6 = login_from(&h, &from, &format!("v6user{i}"), "guess").await.status;
+        v6 = login_from(&h, &from, &format!("v6user{i}"), "guess")
+            .await
+            .status;
         if v6 == StatusCode::TOO_MANY_REQUESTS {
             break;
         }

@@ -34,7 +34,12 @@ async fn start_default() -> (SocketAddr, oneshot::Sender<()>, TempDir) {
 
 /// Writes `bytes` one at a time every `every`, reading meanwhile; returns how long
 /// after connecting the server closed the connection (`None`: still open at `BOUND`).
-async fn trickle(addr: SocketAddr, prefix: &[u8], bytes: &[u8], every: Duration) -> Option<Duration> {
+async fn trickle(
+    addr: SocketAddr,
+    prefix: &[u8],
+    bytes: &[u8],
+    every: Duration,
+) -> Option<Duration> {
     let stream = TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
     let (mut read, mut write) = stream.into_split();
@@ -94,7 +99,10 @@ async fn trickling_and_idle_connections_are_closed() {
         ("body trickle", body_trickle),
     ] {
         let closed = closed.unwrap_or_else(|| panic!("{what}: still open after {BOUND:?}"));
-        assert!(closed <= Duration::from_secs(25), "{what}: closed after {closed:?}");
+        assert!(
+            closed <= Duration::from_secs(25),
+            "{what}: closed after {closed:?}"
+        );
     }
     let _ = stop.send(());
 }
