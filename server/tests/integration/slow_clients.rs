@@ -117,6 +117,28 @@ async fn a_normal_request_still_works_after_the_timeouts_are_set() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_is_not_cut_by_the_read_timeout() {
+    let dir = TempDir::new("slow-answer");
+    let mut config = config(&dir.0, &["--fault-mode", "--read-timeout", "1"]);
+    config.addrs = vec!["127.0.0.1:0".parse().unwrap()];
+    let state = AppState::open(config.clone(), Arc::new(ManualClock::starting_now())).unwrap();
+    let listeners = bind(&config.addrs).await.unwrap();
+    let addr = listeners[0].local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(serve(listeners, state, async move {
+        let _ = stopped.await;
+    }));
+    let fault = r#"{"kind":"delay","ms":2500}"#;
+    let long = Duration::from_secs(10);
+    let r = crate::wire::send(addr, "POST", "/test/faults", &[], fault, long).await;
+    assert_eq!(r.status(), 200, "{r:?}");
+    // The handler takes 2.5 s, longer than the 1 s read timeout: the answer still comes.
+    let r = crate::wire::send(addr, "POST", "/auth/refresh", &[(CSRF.0, CSRF.1)], "", long).await;
+    assert_eq!(r.status(), 401, "{r:?}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
 async fn long_path_segments_are_404_or_414_never_500() {
     let h = Harness::new();
     std::fs::create_dir_all(h._dir.0.join("www")).unwrap();
