@@ -169,6 +169,15 @@ async fn two_concurrent_refreshes_with_one_cookie_keep_the_session() {
     let r = h.refresh(&cookies[0]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(h.state.stats.snapshot().reuse_detections, 0);
+    // The grace answer's token dies with the family, like every other.
+    let current = r.refresh_cookie().unwrap();
+    assert_eq!(
+        logout(&h, Some(&current), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    for access in [&ax, &ay] {
+        assert_revoked(&h.get_api("/api/me", access).await);
+    }
 }
 
 #[tokio::test]
