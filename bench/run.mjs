@@ -50,7 +50,8 @@ async function startServer(extra) {
   const port = await freePort();
   const child = spawn(
     SERVER,
-    ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--fault-mode', '--www', join(here, 'pages'), '--pkg', NPM_DIR, ...extra],
+    // The measurement pages are inline module scripts: no CSP (the demo's is not what is measured).
+    ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--fault-mode', '--content-security-policy', '', '--www', join(here, 'pages'), '--pkg', NPM_DIR, ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } },
   );
   await new Promise((resolve, reject) => {

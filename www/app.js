@@ -25,10 +25,29 @@ function describe(e) {
 
 $('version').textContent = VERSION;
 
-// `?options={"refreshLeadSeconds":1}` merges demo knobs into the options (the e2e tests
-// use it for two-second tokens); the defaults are what an app would write.
-const knobs = JSON.parse(new URLSearchParams(location.search).get('options') ?? '{}');
-const tm = await createTokenManager({ refreshUrl: '/auth/refresh', logoutUrl: '/auth/logout', ...knobs });
+// `?options={"refreshLeadSeconds":1}` tunes the demo's timing (the e2e tests use it for
+// two-second tokens). Only the timing knobs below are read from the URL: a link must not
+// choose where the token or the cookie goes (`refreshUrl`, `logoutUrl`,
+// `allowedOrigins`), expose the token (`exposeAccessToken`) or drop the CSRF header
+// (`csrfHeader`). Every other field is ignored, with a console warning.
+const URL_KNOBS = ['refreshLeadSeconds', 'requestTimeoutMs', 'retry', 'maxRefreshesPerMinute'];
+function urlKnobs() {
+  let asked;
+  try {
+    asked = JSON.parse(new URLSearchParams(location.search).get('options') ?? '{}');
+  } catch {
+    console.warn('demo: ?options is not JSON; ignored');
+    return {};
+  }
+  if (asked === null || typeof asked !== 'object' || Array.isArray(asked)) return {};
+  const knobs = {};
+  for (const [name, value] of Object.entries(asked)) {
+    if (URL_KNOBS.includes(name)) knobs[name] = value;
+    else console.warn(`demo: ?options field ${JSON.stringify(name)} is not a timing knob; ignored`);
+  }
+  return knobs;
+}
+const tm = await createTokenManager({ ...urlKnobs(), refreshUrl: '/auth/refresh', logoutUrl: '/auth/logout' });
 // For the browser console and the end-to-end tests. An injected script could call
 // tm.fetch too: token-warden keeps the token unreadable, it cannot stop a running XSS.
 window.demo = { tm, timeline };

@@ -66,8 +66,23 @@ pub struct Config {
     /// A refresh family dies after this many seconds without use.
     pub refresh_idle_secs: u64,
     /// How long the immediate predecessor of a refresh token is still honoured
-    /// (once, without rotating); 0 turns the grace window off.
+    /// (once, with an access token and no new refresh token); 0 turns the grace
+    /// window off. Default [`DEFAULT_REUSE_GRACE_MS`].
     pub reuse_grace_ms: u64,
+    /// Failed logins a minute per account (four times that an hour) before 429;
+    /// 0 = no per-account limit. See [`crate::throttle`].
+    pub login_failures_per_account: u32,
+    /// Failed logins a minute per client address (four times that an hour) before
+    /// 429; 0 = no per-address limit.
+    pub login_failures_per_address: u32,
+    /// Password hashes computed at once (at least 1); more logins wait their turn.
+    /// Default: the number of cores.
+    pub hash_concurrency: usize,
+    /// Seconds a connection may take to send a request head, and may stay idle
+    /// between requests; also the deadline for a request body (at least 1).
+    pub read_timeout_secs: u64,
+    /// The `Content-Security-Policy` of the static files (the demo); `None` sends none.
+    pub content_security_policy: Option<String>,
     /// Name of the refresh cookie.
     pub cookie_name: String,
     /// The header every `/auth` request must carry (any non-empty value).
@@ -87,6 +102,15 @@ pub struct Config {
     pub purge_interval_secs: u64,
 }
 
+/// The grace window for the previous refresh token unless `--reuse-grace-ms`.
+pub const DEFAULT_REUSE_GRACE_MS: u64 = 5_000;
+
+/// The CSP of the demo unless `--content-security-policy`: scripts from this origin
+/// only (the wasm compiled by `WebAssembly.instantiateStreaming` needs
+/// `'wasm-unsafe-eval'`), no plugins, no `<base>`, no framing.
+pub const DEFAULT_CSP: &str =
+    "script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 /// The refresh cookie name used unless `--cookie-name` says otherwise.
 pub const DEFAULT_COOKIE_NAME: &str = "__Host-Http-refresh";
 
@@ -105,7 +129,15 @@ usage: token-warden-server [FLAGS]
   --access-ttl SECONDS      access token lifetime, >= 1 (env TOKEN_WARDEN_ACCESS_TTL, default 300)
   --refresh-ttl SECONDS     refresh family absolute lifetime (env TOKEN_WARDEN_REFRESH_TTL, default 1209600 = 14 days)
   --refresh-idle-ttl SECONDS  refresh family idle lifetime (env TOKEN_WARDEN_REFRESH_IDLE_TTL, default 86400 = 1 day)
-  --reuse-grace-ms MS       grace window for the previous refresh token, 0 = off (env TOKEN_WARDEN_REUSE_GRACE_MS, default 0)
+  --reuse-grace-ms MS       grace window for the previous refresh token, 0 = off (env TOKEN_WARDEN_REUSE_GRACE_MS, default 5000)
+  --login-failures-per-account N  failed logins a minute (4 N an hour) per account before 429, 0 = off
+                            (env TOKEN_WARDEN_LOGIN_FAILURES_PER_ACCOUNT, default 5)
+  --login-failures-per-address N  the same per client address (env TOKEN_WARDEN_LOGIN_FAILURES_PER_ADDRESS, default 30)
+  --hash-concurrency N      password hashes at once (env TOKEN_WARDEN_HASH_CONCURRENCY, default: the number of cores)
+  --read-timeout SECONDS    time to send a request head, idle time between requests, body deadline
+                            (env TOKEN_WARDEN_READ_TIMEOUT, default 10)
+  --content-security-policy POLICY  CSP of the static files, '' = none (env TOKEN_WARDEN_CSP,
+                            default script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none')
   --cookie-name NAME        refresh cookie name (env TOKEN_WARDEN_COOKIE_NAME, default __Host-Http-refresh)
   --csrf-header NAME        required header on /auth routes (env TOKEN_WARDEN_CSRF_HEADER, default X-Requested-With)
   --cors-origin ORIGIN      allowed credentialed origin, repeatable (env TOKEN_WARDEN_CORS_ORIGINS, comma list; default none)
@@ -128,6 +160,17 @@ const VALUE_FLAGS: &[(&str, &str)] = &[
     ("--refresh-ttl", "TOKEN_WARDEN_REFRESH_TTL"),
     ("--refresh-idle-ttl", "TOKEN_WARDEN_REFRESH_IDLE_TTL"),
     ("--reuse-grace-ms", "TOKEN_WARDEN_REUSE_GRACE_MS"),
+    (
+        "--login-failures-per-account",
+        "TOKEN_WARDEN_LOGIN_FAILURES_PER_ACCOUNT",
+    ),
+    (
+        "--login-failures-per-address",
+        "TOKEN_WARDEN_LOGIN_FAILURES_PER_ADDRESS",
+    ),
+    ("--hash-concurrency", "TOKEN_WARDEN_HASH_CONCURRENCY"),
+    ("--read-timeout", "TOKEN_WARDEN_READ_TIMEOUT"),
+    ("--content-security-policy", "TOKEN_WARDEN_CSP"),
     ("--cookie-name", "TOKEN_WARDEN_COOKIE_NAME"),
     ("--csrf-header", "TOKEN_WARDEN_CSRF_HEADER"),
     ("--cors-origin", "TOKEN_WARDEN_CORS_ORIGINS"),
@@ -305,11 +348,16 @@ impl Config {
         let refresh_ttl_secs = flags.number("--refresh-ttl", env, 14 * 24 * 3600u64)?;
         let refresh_idle_secs = flags.number("--refresh-idle-ttl", env, 24 * 3600u64)?;
         let purge_interval_secs = flags.number("--purge-interval", env, 60u64)?;
+        let read_timeout_secs = flags.number("--read-timeout", env, 10u64)?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let hash_concurrency = flags.number("--hash-concurrency", env, cores)?;
         for (flag, value) in [
             ("--access-ttl", access_ttl_secs),
             ("--refresh-ttl", refresh_ttl_secs),
             ("--refresh-idle-ttl", refresh_idle_secs),
             ("--purge-interval", purge_interval_secs),
+            ("--read-timeout", read_timeout_secs),
+            ("--hash-concurrency", hash_concurrency as u64),
         ] {
             if value == 0 {
                 return Err(format!("{flag} must be at least 1"));
@@ -349,6 +397,16 @@ impl Config {
                     .map_err(|e| format!("--issue-expires-in: bad number {text:?}: {e}"))?,
             ),
         };
+        let content_security_policy = match flags.one("--content-security-policy", env) {
+            None => Some(DEFAULT_CSP.to_string()),
+            Some(text) if text.trim().is_empty() => None,
+            Some(text) => {
+                HeaderValue::from_str(text.trim()).map_err(|_| {
+                    format!("--content-security-policy {text:?} is not a header value")
+                })?;
+                Some(text.trim().to_string())
+            }
+        };
         let fault_mode = flags.switch("--fault-mode", env);
         let cors_allow_listeners = flags.switch("--cors-allow-listeners", env);
 
@@ -364,7 +422,12 @@ impl Config {
             access_ttl_secs,
             refresh_ttl_secs,
             refresh_idle_secs,
-            reuse_grace_ms: flags.number("--reuse-grace-ms", env, 0u64)?,
+            reuse_grace_ms: flags.number("--reuse-grace-ms", env, DEFAULT_REUSE_GRACE_MS)?,
+            login_failures_per_account: flags.number("--login-failures-per-account", env, 5u32)?,
+            login_failures_per_address: flags.number("--login-failures-per-address", env, 30u32)?,
+            hash_concurrency,
+            read_timeout_secs,
+            content_security_policy,
             cookie_name,
             csrf_header,
             cors_origins,
@@ -425,7 +488,19 @@ mod tests {
         assert_eq!(cfg.access_ttl_secs, 300);
         assert_eq!(cfg.refresh_ttl_secs, 14 * 24 * 3600);
         assert_eq!(cfg.refresh_idle_secs, 24 * 3600);
-        assert_eq!(cfg.reuse_grace_ms, 0);
+        assert_eq!(cfg.reuse_grace_ms, 5_000);
+        assert_eq!(cfg.login_failures_per_account, 5);
+        assert_eq!(cfg.login_failures_per_address, 30);
+        assert!(cfg.hash_concurrency >= 1);
+        assert_eq!(cfg.read_timeout_secs, 10);
+        assert_eq!(cfg.content_security_policy.as_deref(), Some(DEFAULT_CSP));
+        let off = Config::from_args(
+            args(&["--content-security-policy", "", "--reuse-grace-ms", "0"]),
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(off.content_security_policy, None);
+        assert_eq!(off.reuse_grace_ms, 0);
         assert_eq!(cfg.cookie_name, "__Host-Http-refresh");
         assert_eq!(cfg.csrf_header.as_str(), "x-requested-with");
         assert!(cfg.cors_origins.is_empty());
@@ -517,6 +592,10 @@ mod tests {
             &["--cookie-name", "bad name"],
             &["--csrf-header", "bad header"],
             &["--fault-mode=yes"],
+            &["--read-timeout", "0"],
+            &["--hash-concurrency", "0"],
+            &["--login-failures-per-account", "-1"],
+            &["--content-security-policy", "a\nb"],
         ] {
             assert!(Config::from_args(args(bad), none).is_err(), "{bad:?}");
         }

@@ -1,5 +1,5 @@
-//! The SQLite store: users, refresh families (hashed tokens only) and the access
-//! token deny-list. One connection behind a `Mutex`; async callers go through
+//! The SQLite store: users, refresh families (hashed tokens only), the access
+//! token deny-list and the revoked sessions (families whose access tokens are refused). One connection behind a `Mutex`; async callers go through
 //! [`Db::call`], which runs the closure on tokio's blocking pool.
 
 use std::path::Path;
@@ -59,7 +59,11 @@ CREATE TABLE IF NOT EXISTS denied_jtis (
     jti    TEXT PRIMARY KEY,
     exp_ms INTEGER NOT NULL
 );
-PRAGMA user_version = 1;
+CREATE TABLE IF NOT EXISTS revoked_sessions (
+    sid      TEXT PRIMARY KEY,
+    until_ms INTEGER NOT NULL
+);
+PRAGMA user_version = 2;
 ";
 
 /// Rows deleted by one [`purge`].
@@ -71,6 +75,8 @@ pub struct Purged {
     pub tokens: usize,
     /// Deny-list entries whose access token has expired anyway.
     pub denied_jtis: usize,
+    /// Revoked sessions whose last access token has expired anyway.
+    pub revoked_sessions: usize,
 }
 
 /// The shared database handle; clones share one connection.
@@ -148,11 +154,16 @@ pub fn purge(conn: &mut Connection, now_ms: u64, idle_ms: u64) -> Result<Purged,
         [],
     )?;
     let denied_jtis = tx.execute("DELETE FROM denied_jtis WHERE exp_ms <= ?1", params![now])?;
+    let revoked_sessions = tx.execute(
+        "DELETE FROM revoked_sessions WHERE until_ms <= ?1",
+        params![now],
+    )?;
     tx.commit()?;
     Ok(Purged {
         families,
         tokens,
         denied_jtis,
+        revoked_sessions,
     })
 }
 
@@ -176,6 +187,27 @@ pub fn is_denied(conn: &mut Connection, jti: &str) -> Result<bool, DbError> {
         )
         .optional()?;
     Ok(found.is_some())
+}
+
+/// Records that every access token of session (refresh family) `sid` is refused
+/// until `until_ms` (when the last of them has expired anyway).
+pub fn revoke_session(conn: &Connection, sid: &str, until_ms: u64) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO revoked_sessions (sid, until_ms) VALUES (?1, ?2)
+         ON CONFLICT(sid) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)",
+        params![sid, to_sql(until_ms)],
+    )?;
+    Ok(())
+}
+
+/// Every revoked session still in force at `now_ms`, as `(sid, until_ms)`.
+pub fn revoked_sessions(conn: &mut Connection, now_ms: u64) -> Result<Vec<(String, u64)>, DbError> {
+    let mut statement =
+        conn.prepare("SELECT sid, until_ms FROM revoked_sessions WHERE until_ms > ?1")?;
+    let rows = statement.query_map(params![to_sql(now_ms)], |row| {
+        Ok((row.get::<_, String>(0)?, from_sql(row.get(1)?)))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Milliseconds as SQLite's signed integer (saturating; times are far below 2^63).
@@ -204,6 +236,22 @@ mod tests {
             assert_eq!(purged.denied_jtis, 1);
             assert!(!is_denied(conn, "a")?);
             assert!(is_denied(conn, "b")?);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn revoked_sessions_and_their_purge() {
+        let db = Db::open(&DbPath::Memory).unwrap();
+        db.call_blocking(|conn| {
+            revoke_session(conn, "s1", 1_000)?;
+            revoke_session(conn, "s2", 5_000)?;
+            revoke_session(conn, "s2", 4_000)?;
+            assert_eq!(revoked_sessions(conn, 0)?.len(), 2);
+            let purged = purge(conn, 2_000, 1_000)?;
+            assert_eq!(purged.revoked_sessions, 1);
+            assert_eq!(revoked_sessions(conn, 2_000)?, vec![("s2".into(), 5_000)]);
             Ok(())
         })
         .unwrap();

@@ -6,7 +6,9 @@
 //! Routes: `POST /auth/login|refresh|logout` (CSRF layer, refresh cookie),
 //! `GET /api/me|data|admin` (bearer JWT), `/healthz`, `/test/*` with
 //! `--fault-mode`, and the demo (`www/`) and package (`pkg/`) as static files.
-//! State (users, refresh families as hashes, deny-list) is in SQLite.
+//! State (users, refresh families as hashes, deny-list, revoked sessions) is in
+//! SQLite. Logins are throttled ([`throttle`]); connections that trickle or idle
+//! are closed ([`serve`]).
 
 #![deny(missing_docs)]
 
@@ -20,11 +22,13 @@ pub mod faults;
 pub mod oauth;
 pub mod random;
 pub mod refresh;
+pub mod revoked;
 pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod static_files;
 pub mod stats;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

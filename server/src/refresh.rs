@@ -10,15 +10,23 @@
 //! The family keeps its absolute expiry from login and dies after `idle_ms` without
 //! a refresh.
 //!
-//! **Grace window** (`grace_ms > 0`): two tabs may refresh at once with the same
-//! cookie; the second request then carries the immediate predecessor. Within
-//! `grace_ms` of the rotation, the predecessor is honoured *once*: the answer is a
-//! new access token for the family's current state and *no* new refresh token and no
-//! cookie (the server only has hashes; the browser's cookie jar already holds the
-//! current token from the first response). A second use, a use after the window, or
-//! any older token is reuse. An attacker replaying the predecessor inside the window
-//! gets one access token; that is the price of the window, which is why it is off
-//! by default.
+//! Revoking a family (logout, reuse, expiry found at refresh, a removed user) also
+//! records its id in `revoked_sessions` until its last access token has expired
+//! (`now + access_ttl_ms`): every access token carries the family as `sid`, and the
+//! bearer check refuses the tokens of a revoked family (see [`crate::revoked`]).
+//!
+//! **Grace window** (`grace_ms`, 5 s by default, 0 = off): two tabs may refresh at
+//! once with the same cookie, and a browser may re-send the POST; the second request
+//! then carries the immediate predecessor. Within `grace_ms` of the rotation, the
+//! predecessor is honoured *once*: the answer is a new access token of the same
+//! family (same `sid`) and *no* new refresh token and no cookie (the server only has
+//! hashes, and the browser's cookie jar already holds the current token from the
+//! first response). A second use, a use after the window, or any older token is
+//! reuse and revokes the family. What the window costs: an attacker who replays the
+//! predecessor inside it gets one access token, never a refresh token, and that
+//! token dies with the family at logout or reuse detection. What it does not cover:
+//! a client whose rotation response was lost still holds the predecessor; its grace
+//! answer gives it one access token, and its next refresh after the window is reuse.
 //!
 //! Tokens are looked up by their hash (the timing of an index lookup says nothing
 //! about a stored token: the attacker would need SHA-256 preimages), then compared
@@ -30,7 +38,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::db::{from_sql, to_sql, DbError};
+use crate::db::{self, from_sql, to_sql, DbError};
 use crate::random::{self, RandomError};
 
 /// A refresh token: 256 random bits, base64url. Redacted `Debug`, no `Display`, no
@@ -91,6 +99,19 @@ pub struct Policy {
     pub idle_ms: u64,
     /// How long after a rotation the predecessor is honoured once; 0 = never.
     pub grace_ms: u64,
+    /// The access token lifetime: how long a revoked family stays in
+    /// `revoked_sessions` (its last access token expires by then).
+    pub access_ttl_ms: u64,
+}
+
+impl Policy {
+    /// Until when the access tokens of a family revoked at `now_ms` must be refused
+    /// (their `exp` is whole seconds, hence the extra second).
+    pub fn revoked_until(&self, now_ms: u64) -> u64 {
+        now_ms
+            .saturating_add(self.access_ttl_ms)
+            .saturating_add(1000)
+    }
 }
 
 /// Who a family belongs to, as of now.
@@ -277,11 +298,20 @@ fn family_of(tx: &Transaction<'_>, hash: &TokenHash) -> Result<Option<Family>, D
         .optional()?)
 }
 
-fn revoke(tx: &Transaction<'_>, family: &str, now_ms: u64, reason: &str) -> Result<(), DbError> {
-    tx.execute(
+fn revoke(
+    tx: &Transaction<'_>,
+    family: &str,
+    now_ms: u64,
+    reason: &str,
+    policy: Policy,
+) -> Result<(), DbError> {
+    let changed = tx.execute(
         "UPDATE families SET revoked_ms = ?2, revoked_reason = ?3 WHERE id = ?1 AND revoked_ms IS NULL",
         params![family, to_sql(now_ms), reason],
     )?;
+    if changed > 0 {
+        db::revoke_session(tx, family, policy.revoked_until(now_ms))?;
+    }
     Ok(())
 }
 
@@ -320,7 +350,7 @@ pub fn refresh(
     let id = family.id.clone();
     let reject =
         |tx: Transaction<'_>, why: Rejected| -> Result<Result<Refreshed, Rejected>, DbError> {
-            revoke(&tx, &id, now_ms, why.reason())?;
+            revoke(&tx, &id, now_ms, why.reason(), policy)?;
             tx.commit()?;
             Ok(Err(why))
         };
@@ -386,14 +416,37 @@ pub fn revoke_presented(
     presented: &TokenHash,
     now_ms: u64,
     reason: &str,
+    policy: Policy,
 ) -> Result<Option<String>, DbError> {
     let tx = conn.transaction()?;
     let Some(family) = family_of(&tx, presented)? else {
         return Ok(None);
     };
-    revoke(&tx, &family.id, now_ms, reason)?;
+    revoke(&tx, &family.id, now_ms, reason, policy)?;
     tx.commit()?;
     Ok(Some(family.id))
+}
+
+/// Revokes family `id` (named by an access token's `sid`); false if no such family.
+pub fn revoke_family(
+    conn: &mut Connection,
+    id: &str,
+    now_ms: u64,
+    reason: &str,
+    policy: Policy,
+) -> Result<bool, DbError> {
+    let tx = conn.transaction()?;
+    let known = tx
+        .query_row("SELECT 1 FROM families WHERE id = ?1", params![id], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some();
+    if known {
+        revoke(&tx, id, now_ms, reason, policy)?;
+    }
+    tx.commit()?;
+    Ok(known)
 }
 
 /// The family that issued `presented` and the hash of that family's previous
@@ -425,6 +478,7 @@ mod tests {
         absolute_ms: 100_000,
         idle_ms: 10_000,
         grace_ms: 0,
+        access_ttl_ms: 5_000,
     };
 
     fn db() -> Db {
@@ -494,6 +548,14 @@ mod tests {
                 family: "fam".into()
             }
         );
+        assert_eq!(
+            db.call_blocking(|c| db::revoked_sessions(c, T0 + 3))
+                .unwrap(),
+            vec![("fam".to_string(), T0 + 3 + 5_000 + 1_000)]
+        );
+        assert!(!db
+            .call_blocking(|c| revoke_family(c, "nope", T0, "logout", POLICY))
+            .unwrap());
         assert_eq!(
             refresh_at(&db, &third, T0 + 4, POLICY).unwrap_err(),
             Rejected::Revoked {
@@ -633,9 +695,14 @@ mod tests {
             .unwrap();
         assert!(prev.unwrap().matches(&first.hash().0));
         let revoked = db
-            .call_blocking(|c| revoke_presented(c, &second.hash(), T0 + 2, "logout"))
+            .call_blocking(|c| revoke_presented(c, &second.hash(), T0 + 2, "logout", POLICY))
             .unwrap();
         assert_eq!(revoked.as_deref(), Some("fam"));
+        // The family's access tokens are refused until the last one has expired.
+        let sessions = db
+            .call_blocking(|c| db::revoked_sessions(c, T0 + 2))
+            .unwrap();
+        assert_eq!(sessions, vec![("fam".to_string(), T0 + 2 + 5_000 + 1_000)]);
         assert!(matches!(
             refresh_at(&db, &second, T0 + 3, POLICY),
             Err(Rejected::Revoked { .. })

@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, Db, DbError, Purged};
 use crate::faults::FaultQueue;
 use crate::refresh::Policy;
+use crate::revoked::RevokedSessions;
 use crate::stats::Stats;
+use crate::throttle::LoginThrottle;
 use crate::tokens::{self, KeyError, Tokens};
 use crate::users::{self, PasswordCheck, Users, UsersError};
 
@@ -44,6 +46,13 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// Password checking with a dummy hash for unknown users.
     pub passwords: PasswordCheck,
+    /// Permits to compute a password hash (`--hash-concurrency` of them): an Argon2
+    /// hash holds its whole memory cost (19 MiB for the demo users) while it runs.
+    pub hash_permits: Arc<Semaphore>,
+    /// Failed-login counting per account and per address.
+    pub login_throttle: LoginThrottle,
+    /// Sessions (refresh families) whose access tokens are refused.
+    pub revoked: RevokedSessions,
     /// Scripted refresh faults (only consulted in fault mode).
     pub faults: FaultQueue,
     /// Counters for `/test/stats`.
@@ -78,9 +87,20 @@ impl AppState {
         let db = Db::open(&config.db)?;
         db.call_blocking(|conn| users::store(conn, &users.list))?;
         let passwords = PasswordCheck::new(&users.list)?;
+        let revoked = db.call_blocking({
+            let now = clock.now_ms();
+            move |conn| db::revoked_sessions(conn, now)
+        })?;
         let state = Self(Arc::new(Inner {
             db,
             tokens,
+            hash_permits: Arc::new(Semaphore::new(config.hash_concurrency.max(1))),
+            login_throttle: LoginThrottle::new(
+                config.login_failures_per_account,
+                config.login_failures_per_address,
+                clock.clone(),
+            ),
+            revoked: RevokedSessions::new(revoked),
             clock,
             passwords,
             faults: FaultQueue::default(),
@@ -108,6 +128,7 @@ impl AppState {
             absolute_ms: self.config.refresh_ttl_secs.saturating_mul(1000),
             idle_ms: self.config.refresh_idle_secs.saturating_mul(1000),
             grace_ms: self.config.reuse_grace_ms,
+            access_ttl_ms: self.tokens.ttl_secs().saturating_mul(1000),
         }
     }
 
@@ -118,10 +139,20 @@ impl AppState {
             .unwrap_or_else(|| i64::try_from(self.tokens.ttl_secs()).unwrap_or(i64::MAX))
     }
 
-    /// Deletes expired families, tokens and deny-list entries.
+    /// Deletes expired families, tokens, deny-list entries and revoked sessions, and
+    /// forgets login throttling state that no longer limits anybody.
     pub async fn purge_expired(&self) -> Result<Purged, DbError> {
         let (now, idle) = (self.now_ms(), self.policy().idle_ms);
+        self.revoked.purge(now);
+        self.login_throttle.purge();
         self.db.call(move |conn| db::purge(conn, now, idle)).await
+    }
+
+    /// Refuses every access token of session (refresh family) `sid` from now on;
+    /// call it after the database revoked the family.
+    pub fn note_revoked(&self, sid: &str) {
+        let until = self.policy().revoked_until(self.now_ms());
+        self.revoked.insert(sid, until);
     }
 
     /// Tells hanging fault handlers to give up (the server is stopping).

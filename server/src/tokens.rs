@@ -1,6 +1,9 @@
 //! Access tokens: short-lived JWTs signed with HS256 and nothing else.
 //!
-//! Claims: `sub`, `aud`, `iat`, `exp`, `jti`, `scope`. Verification accepts only
+//! Claims: `sub`, `aud`, `iat`, `exp`, `jti`, `scope`, and `sid`: the refresh token
+//! family the token was issued for (the session id, named as in OpenID Connect and
+//! RFC 9068), so that revoking the family refuses every access token of it (RFC 9700
+//! §4.14.2; see [`crate::revoked`]). `sid` is required. Verification accepts only
 //! [`ALGORITHM`] (so `alg: none`, `RS256` with the HMAC key as "public key" and the
 //! like are refused before any signature check), requires `exp`, `aud` and `sub`,
 //! checks `exp` with no leeway both in `jsonwebtoken` (system clock; 10.3+ also
@@ -39,6 +42,8 @@ pub struct Claims {
     pub jti: String,
     /// Space-separated scopes.
     pub scope: String,
+    /// The refresh token family (session) this token belongs to; random, not secret.
+    pub sid: String,
 }
 
 impl Claims {
@@ -155,6 +160,8 @@ impl Tokens {
         validation.validate_exp = true;
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+        // `sid` has no spec-claim switch: a token without it does not deserialize
+        // into `Claims` and is refused as malformed.
         Ok(Self {
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
@@ -169,11 +176,13 @@ impl Tokens {
         self.ttl_secs
     }
 
-    /// A new token for `sub` with `scope`, issued at `now_ms`.
+    /// A new token for `sub` with `scope` in session (refresh family) `sid`, issued
+    /// at `now_ms`.
     pub fn issue(
         &self,
         sub: &str,
         scope: &str,
+        sid: &str,
         now_ms: u64,
     ) -> Result<(AccessToken, Claims), TokenError> {
         let iat = now_ms / 1000;
@@ -184,6 +193,7 @@ impl Tokens {
             exp: iat + self.ttl_secs,
             jti: random::base64url::<16>().map_err(|_| TokenError::Signing)?,
             scope: scope.to_string(),
+            sid: sid.to_string(),
         };
         let jwt = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
             .map_err(|_| TokenError::Signing)?;
@@ -298,15 +308,18 @@ mod tests {
     }
 
     fn payload(exp: &str, aud: &str) -> String {
-        format!(r#"{{"sub":"a","aud":"{aud}","iat":1,"exp":{exp},"jti":"j","scope":"read"}}"#)
+        format!(
+            r#"{{"sub":"a","aud":"{aud}","iat":1,"exp":{exp},"jti":"j","scope":"read","sid":"s"}}"#
+        )
     }
 
     #[test]
     fn issues_what_it_verifies() {
         let t = tokens();
-        let (token, claims) = t.issue("alice", "read admin", NOW).unwrap();
+        let (token, claims) = t.issue("alice", "read admin", "fam-1", NOW).unwrap();
         assert_eq!(claims.exp - claims.iat, 60);
         assert_eq!(claims.aud, "aud-1");
+        assert_eq!(claims.sid, "fam-1");
         assert!(claims.has_scope("admin") && !claims.has_scope("adm"));
         assert_eq!(t.verify(token.expose(), NOW).unwrap(), claims);
         assert_eq!(format!("{token:?}"), "AccessToken(<redacted>)");
@@ -322,7 +335,7 @@ mod tests {
     #[test]
     fn refuses_expired_by_server_clock() {
         let t = tokens();
-        let (token, claims) = t.issue("alice", "read", NOW).unwrap();
+        let (token, claims) = t.issue("alice", "read", "fam-1", NOW).unwrap();
         assert_eq!(
             t.verify(token.expose(), claims.exp * 1000 - 1).map(|_| ()),
             Ok(())
@@ -336,7 +349,7 @@ mod tests {
     #[test]
     fn refuses_foreign_or_forged_tokens() {
         let t = tokens();
-        let (token, _) = t.issue("alice", "read", NOW).unwrap();
+        let (token, _) = t.issue("alice", "read", "fam-1", NOW).unwrap();
         let other = Tokens::new(b"another key that is long enough!!", "aud-1", 60).unwrap();
         assert_eq!(
             other.verify(token.expose(), NOW),
@@ -389,6 +402,12 @@ mod tests {
             KEY,
         );
         assert!(t.verify(&no_exp, NOW).is_err());
+        let no_sid = forge(
+            r#"{"alg":"HS256"}"#,
+            r#"{"sub":"a","aud":"aud-1","iat":1,"exp":9999999999,"jti":"j","scope":""}"#,
+            KEY,
+        );
+        assert_eq!(t.verify(&no_sid, NOW), Err(TokenError::Malformed));
     }
 
     #[test]

@@ -48,7 +48,8 @@ async fn tokens_cookies_and_passwords_never_reach_the_log() {
         .init();
 
     let mut secrets: Vec<String> = vec!["wonderland-42".into(), "builder-42".into()];
-    let h = Harness::with_args(&["--fault-mode"]);
+    // Grace off, so that replaying the predecessor right away is reuse.
+    let h = Harness::with_args(&["--fault-mode", "--reuse-grace-ms", "0"]);
     let (first, access) = h.login_alice().await;
     let r = h.login("bob", "wrong-password-42").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -135,12 +136,33 @@ async fn tokens_cookies_and_passwords_never_reach_the_log() {
     .await;
     assert_eq!(r.status(), 200);
     secrets.extend([token, r.refresh_cookie().unwrap_or_default(), bearer]);
+    // Failed logins until throttled: logged with account and address, no password.
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let r = wire::send(
+            addr,
+            "POST",
+            "/auth/login",
+            &[(CSRF.0, CSRF.1), ("content-type", "application/json")],
+            &format!(r#"{{"username":"carol","password":"carol-guess-{i}-secret"}}"#),
+            long,
+        )
+        .await;
+        statuses.push(r.status());
+        secrets.push(format!("carol-guess-{i}-secret"));
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
     let _ = stop.send(());
     task.await.unwrap().unwrap();
 
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("login"), "the capture works: {log}");
     assert!(log.contains("reuse detected"), "{log}");
+    assert!(
+        log.contains(r#"login refused: bad username or password user="carol" address=127.0.0.1"#),
+        "{log}"
+    );
+    assert!(log.contains("login throttled"), "{log}");
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         assert!(
             !log.contains(secret.as_str()),

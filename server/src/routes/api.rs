@@ -21,7 +21,8 @@ pub fn router() -> Router<AppState> {
         .fallback(super::not_found)
 }
 
-/// A request with a valid, unexpired, not deny-listed access token.
+/// A request with a valid, unexpired access token that is not deny-listed and whose
+/// session (`sid`) is not revoked.
 #[derive(Debug)]
 pub struct Authenticated(pub Claims);
 
@@ -34,6 +35,10 @@ impl FromRequestParts<AppState> for Authenticated {
             .tokens
             .verify(token, state.now_ms())
             .map_err(|e| BearerError::InvalidToken(e.description()))?;
+        // The session (refresh family) was revoked: logout or reuse detection.
+        if state.revoked.contains(&claims.sid, state.now_ms()) {
+            return Err(BearerError::InvalidToken("token revoked"));
+        }
         let jti = claims.jti.clone();
         match state.db.call(move |c| db::is_denied(c, &jti)).await {
             Ok(false) => Ok(Self(claims)),

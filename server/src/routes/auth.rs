@@ -3,14 +3,15 @@
 //! redirects.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, SET_COOKIE};
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
+use axum::{Extension, Router};
 use serde::Deserialize;
 
 use crate::refresh::{self, RefreshToken, Refreshed, Rejected};
@@ -57,7 +58,19 @@ fn internal(what: &str, error: &dyn fmt::Display) -> Response {
     oauth::server_error()
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// How a username appears in the log: quoted and escaped (`Debug`), at most 64
+/// characters, so a crafted name cannot forge log lines or flood them.
+fn loggable(username: &str) -> String {
+    let cut: String = username.chars().take(64).collect();
+    format!("{cut:?}")
+}
+
+async fn login(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !is_json(&headers) {
         return oauth::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -72,24 +85,62 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
             "expected {\"username\", \"password\"}",
         );
     };
+    // The TCP peer (`serve` records it on every connection); tests that call the
+    // router directly may leave it out.
+    let address = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0 .0.ip());
+    if let Some(throttled) = state.login_throttle.check(&request.username, address) {
+        state.stats.login(false);
+        tracing::warn!(
+            user = %loggable(&request.username),
+            %address,
+            scope = throttled.scope(),
+            retry_after_s = throttled.retry_after_secs(),
+            "login throttled"
+        );
+        let mut response = oauth::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable",
+            "too many failed logins; retry later",
+        );
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(throttled.retry_after_secs()));
+        return response;
+    }
     let username = request.username.clone();
     let user = match state.db.call(move |c| users::find(c, &username)).await {
         Ok(user) => user,
         Err(e) => return internal("user lookup", &e),
     };
+    // At most `--hash-concurrency` hashes at once. The permit moves into the blocking
+    // task, so a client that hangs up does not free it before the hash is done.
+    let Ok(permit) = state.hash_permits.clone().acquire_owned().await else {
+        return internal("password check", &"the hash semaphore is closed");
+    };
     let check = state.passwords.clone();
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let verified =
-        tokio::task::spawn_blocking(move || check.verify(hash.as_deref(), &request.password)).await;
+    let password = request.password;
+    let verified = tokio::task::spawn_blocking(move || {
+        let verified = check.verify(hash.as_deref(), &password);
+        drop(permit);
+        verified
+    })
+    .await;
     let user = match (verified, user) {
         (Ok(true), Some(user)) => user,
         (Ok(_), _) => {
             state.stats.login(false);
-            tracing::info!("login refused: bad username or password");
+            state.login_throttle.failed(&request.username, address);
+            tracing::warn!(
+                user = %loggable(&request.username),
+                %address,
+                "login refused: bad username or password"
+            );
             return oauth::invalid_grant("bad username or password", None);
         }
         (Err(e), _) => return internal("password check", &e),
     };
+    state.login_throttle.succeeded(&user.username);
 
     let (token, family) = match (RefreshToken::generate(), random::hex::<16>()) {
         (Ok(token), Ok(family)) => (token, family),
@@ -103,7 +154,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         .db
         .call(move |c| {
             let replaced = match old {
-                Some(hash) => refresh::revoke_presented(c, &hash, now, "relogin")?,
+                Some(hash) => refresh::revoke_presented(c, &hash, now, "relogin", policy)?,
                 None => None,
             };
             Ok((
@@ -116,7 +167,13 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         Ok(pair) => pair,
         Err(e) => return internal("session start", &e),
     };
-    let (access, _) = match state.tokens.issue(&user.username, &user.scope, now) {
+    if let Some(family) = &replaced {
+        state.note_revoked(family);
+    }
+    let (access, _) = match state
+        .tokens
+        .issue(&user.username, &user.scope, &new.family, now)
+    {
         Ok(issued) => issued,
         Err(e) => return internal("signing", &e),
     };
@@ -126,7 +183,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         Err(e) => return internal("cookie", &e),
     };
     state.stats.login(true);
-    tracing::info!(user = %user.username, family = %new.family, replaced = ?replaced, "login");
+    tracing::info!(user = %user.username, family = %new.family, replaced = ?replaced, %address, "login");
     oauth::token_response(&access, state.expires_in(), &user.scope, Some(cookie))
 }
 
@@ -202,20 +259,28 @@ fn answer_refreshed(
         Refreshed::Grace { session } => (session, None),
     };
     let outcome = if cookie.is_some() { "rotated" } else { "grace" };
-    let (access, _) = match state.tokens.issue(&session.username, &session.scope, now) {
-        Ok(issued) => issued,
-        Err(e) => {
-            span.outcome("error", Some(&session.family));
-            return internal("signing", &e);
-        }
-    };
+    let (access, _) =
+        match state
+            .tokens
+            .issue(&session.username, &session.scope, &session.family, now)
+        {
+            Ok(issued) => issued,
+            Err(e) => {
+                span.outcome("error", Some(&session.family));
+                return internal("signing", &e);
+            }
+        };
     span.outcome(outcome, Some(&session.family));
     tracing::info!(family = %session.family, user = %session.username, outcome, "refresh");
     oauth::token_response(&access, state.expires_in(), &session.scope, cookie)
 }
 
 /// Records a refused refresh and answers `invalid_grant` (deleting the cookie).
+/// Every rejection that names a family left it revoked: its access tokens go too.
 pub fn answer_rejected(state: &AppState, rejected: &Rejected) -> Response {
+    if let Some(family) = rejected.family() {
+        state.note_revoked(family);
+    }
     let reason = rejected.reason();
     if let Rejected::Reused { family } = rejected {
         state.stats.reuse_detected();
@@ -234,27 +299,41 @@ pub fn answer_rejected(state: &AppState, rejected: &Rejected) -> Response {
     oauth::invalid_grant(description, cookies::clear(&state.config.cookie_name).ok())
 }
 
+/// Ends the session: revokes the family of the refresh cookie and the family (`sid`)
+/// of a valid bearer token, so every access token of either is refused from now on,
+/// and deny-lists the bearer token itself.
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let now = state.now_ms();
+    let (now, policy) = (state.now_ms(), state.policy());
     let presented = cookies::read(&headers, &state.config.cookie_name).map(|t| t.hash());
-    let denied = bearer(&headers)
-        .and_then(|token| state.tokens.verify(token, now).ok())
-        .map(|claims| (claims.jti, claims.exp.saturating_mul(1000)));
+    let bearer_claims = bearer(&headers).and_then(|token| state.tokens.verify(token, now).ok());
+    let denied = bearer_claims
+        .as_ref()
+        .map(|claims| (claims.jti.clone(), claims.exp.saturating_mul(1000)));
+    let sid = bearer_claims.map(|claims| claims.sid);
     let result = state
         .db
         .call(move |c| {
             let family = match presented {
-                Some(hash) => refresh::revoke_presented(c, &hash, now, "logout")?,
+                Some(hash) => refresh::revoke_presented(c, &hash, now, "logout", policy)?,
                 None => None,
+            };
+            let sid = match sid {
+                Some(sid) if refresh::revoke_family(c, &sid, now, "logout", policy)? => Some(sid),
+                _ => None,
             };
             if let Some((jti, exp_ms)) = &denied {
                 db::deny_jti(c, jti, *exp_ms)?;
             }
-            Ok((family, denied.is_some()))
+            Ok((family, sid, denied.is_some()))
         })
         .await;
     match result {
-        Ok((family, denied)) => tracing::info!(family, access_token_denied = denied, "logout"),
+        Ok((family, sid, denied)) => {
+            for revoked in family.iter().chain(sid.iter()) {
+                state.note_revoked(revoked);
+            }
+            tracing::info!(family, sid, access_token_denied = denied, "logout");
+        }
         Err(e) => return internal("logout", &e),
     }
     state.stats.logout();

@@ -5,7 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod test_hooks;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use axum::http::header::{
@@ -21,6 +21,7 @@ use tower_http::sensitive_headers::{
     SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyDeadlineLayer;
 
 use crate::csrf::{self, CsrfPolicy};
 use crate::{cors, oauth, static_files, AppState};
@@ -51,6 +52,10 @@ pub fn router(state: &AppState, extra_origins: &[HeaderValue]) -> Router {
         .merge(static_files::router(config))
         .layer(cors::layer(&origins, &config.csrf_header))
         .layer(middleware::from_fn(log_request))
+        // A body that trickles is cut off `--read-timeout` after its head.
+        .layer(RequestBodyDeadlineLayer::new(Duration::from_secs(
+            config.read_timeout_secs.max(1),
+        )))
         .layer(SetSensitiveResponseHeadersLayer::new([SET_COOKIE]))
         .layer(SetSensitiveRequestHeadersLayer::new(sensitive))
 }

@@ -128,6 +128,9 @@ async fn replay(State(state): State<AppState>, headers: HeaderMap) -> Response {
         // Cannot happen: the previous hash never equals the current one.
         Some(Ok(Refreshed::Rotated { .. })) => (StatusCode::OK, "rotated", false),
         Some(Err(rejected)) => {
+            if let Some(revoked) = rejected.family() {
+                state.note_revoked(revoked);
+            }
             if let Rejected::Reused { .. } = rejected {
                 state.stats.reuse_detected();
                 tracing::warn!(%family, "replayed refresh token: reuse detected, family revoked");

@@ -140,7 +140,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
 
 #[tokio::test]
 async fn the_predecessor_is_reuse_when_grace_is_off() {
-    let h = Harness::new();
+    let h = Harness::with_args(&["--reuse-grace-ms", "0"]);
     let (first, _) = h.login_alice().await;
     let second = h.refresh(&first).await.refresh_cookie().unwrap();
     assert_eq!(h.refresh(&first).await.status, StatusCode::UNAUTHORIZED);

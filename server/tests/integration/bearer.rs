@@ -21,7 +21,9 @@ fn forge(header: &str, payload: &str, key: &[u8]) -> String {
 }
 
 fn claims(aud: &str, exp: u64, scope: &str) -> String {
-    format!(r#"{{"sub":"bob","aud":"{aud}","iat":1,"exp":{exp},"jti":"forged","scope":"{scope}"}}"#)
+    format!(
+        r#"{{"sub":"bob","aud":"{aud}","iat":1,"exp":{exp},"jti":"forged","scope":"{scope}","sid":"forged-session"}}"#
+    )
 }
 
 fn assert_invalid_token(r: &Resp, description: &str) {

@@ -1,5 +1,7 @@
 //! Fault mode: `/test/*` exists only with `--fault-mode`; scripted answers come in order.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::json;
@@ -176,7 +178,13 @@ async fn a_fault_after_rotation_loses_the_new_token_like_a_lost_response() {
     let r = h.refresh(&refresh).await;
     assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT);
     assert!(r.set_cookies().is_empty());
-    // The client still holds the old token, which is now the predecessor: reuse.
+    // The client still holds the old token, which is now the predecessor. Inside
+    // the grace window it gets an access token (and still no new cookie)...
+    let r = h.refresh(&refresh).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.set_cookies().is_empty());
+    // ...and after the window its next refresh is reuse.
+    h.advance(Duration::from_millis(h.state.config.reuse_grace_ms + 1));
     let r = h.refresh(&refresh).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(h.state.stats.snapshot().reuse_detections, 1);
@@ -184,7 +192,7 @@ async fn a_fault_after_rotation_loses_the_new_token_like_a_lost_response() {
 
 #[tokio::test]
 async fn replay_of_the_previous_token_revokes_the_family() {
-    let h = Harness::with_args(&["--fault-mode"]);
+    let h = Harness::with_args(&["--fault-mode", "--reuse-grace-ms", "0"]);
     let (first, _) = h.login_alice().await;
     let r = replay(&h, &first).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
