@@ -21,6 +21,85 @@ const PREFIX = '/attack-tests/';
 const ALICE = { username: 'alice', password: 'wonderland-42' };
 const CANARY = 'canary-5e4e3c1f-not-a-token';
 
+/** Built-ins the issue names (or the token's path goes by): the walk must have patched them. */
+const MUST_PATCH = [
+  'Array.prototype.includes',
+  'Array.prototype.Symbol(Symbol.iterator)',
+  '%ArrayIteratorPrototype%.next',
+  'URL.prototype.origin',
+  'URL.prototype.href',
+  '%TypedArray%.prototype.byteLength',
+  '%TypedArray%.prototype.length',
+  '%TypedArray%.prototype.subarray',
+  '%TypedArray%.prototype.slice',
+  '%TypedArray%.prototype.set',
+  'Uint8Array.prototype.constructor',
+  'globalThis.Uint8Array',
+  'globalThis.Float64Array',
+  'WebAssembly.Memory.prototype.buffer',
+  'WebAssembly.Table.prototype.set',
+  'WebAssembly.instantiate',
+  'globalThis.fetch',
+  'Headers.prototype.set',
+  'Headers.prototype.get',
+  'Headers.prototype.has',
+  'HeadersIterator.next',
+  'Request.prototype.headers',
+  'Request.prototype.url',
+  'Request.prototype.clone',
+  'Response.prototype.text',
+  'Response.prototype.status',
+  'Response.prototype.headers',
+  'Promise.prototype.then',
+  'Promise.prototype.constructor',
+  'Promise.resolve',
+  'TextDecoder.prototype.decode',
+  'TextEncoder.prototype.encodeInto',
+  'TextEncoder.prototype.encode',
+  'String.prototype.charCodeAt',
+  'String.prototype.slice',
+  'String.prototype.split',
+  'JSON.parse',
+  'JSON.stringify',
+  'Reflect.apply',
+  'Reflect.construct',
+  'Function.prototype.call',
+  'Function.prototype.apply',
+  'Object.assign',
+  'Object.defineProperty',
+  'Object.prototype.__proto__',
+  'AbortController.prototype.abort',
+  'AbortController.prototype.signal',
+  'LockManager.prototype.request',
+  'Navigator.prototype.locks',
+  'BroadcastChannel.prototype.postMessage',
+  'EventTarget.prototype.addEventListener',
+  'FinalizationRegistry.prototype.register',
+  'WeakMap.prototype.get',
+  'globalThis.setTimeout',
+  'Math.random',
+  'Date.now',
+];
+
+/**
+ * What the walk reaches but no script can replace (non-configurable, by the ECMAScript or
+ * Web IDL rules): reported, and expected to stay exactly this.
+ */
+const NON_CONFIGURABLE = [
+  // [LegacyUnforgeable] in HTML: the runtime resolves relative URLs against
+  // `location.href`, which no script can redefine.
+  'globalThis.window',
+  'globalThis.document',
+  'globalThis.location',
+  'globalThis.top',
+  ...['ancestorOrigins', 'assign', 'hash', 'host', 'hostname', 'href', 'origin', 'pathname', 'port', 'protocol', 'reload', 'replace', 'search', 'toString', 'valueOf'].map(
+    (key) => `location.${key}`,
+  ),
+  // ECMAScript: non-writable, non-configurable.
+  'Function.prototype',
+  'Function.prototype.Symbol(Symbol.hasInstance)',
+];
+
 /** The foreign origin: answers every request (CORS preflights included) and keeps its headers. */
 interface Collector {
   origin: string;
@@ -457,6 +536,8 @@ async function systematic(page: Page, server: RunningServer, patchAfter: 'creati
           new TextEncoder().encode(canary.slice(0));
           if (patchAfter === 'creation') out.signIn = await signIn();
           out.me = (await tm.fetch('/api/me')).status;
+          // A body: cloned before the token goes in, for the retry.
+          out.post = (await tm.fetch('/api/me', { method: 'POST', body: 'not a token' })).status;
           out.api = (await tm.fetch(`${api}/api/me`)).status;
           out.foreign = (await tm.fetch(`${foreignOrigin}/r`)).status;
           out.retry = (await tm.fetch('/api/me?401-once')).status;
@@ -479,7 +560,7 @@ async function systematic(page: Page, server: RunningServer, patchAfter: 'creati
         } finally {
           patch.restore();
         }
-        return { out, patched: patch.patched, objects: patch.objects, skipped: patch.skipped, stats: rec.stats() };
+        return { out, patched: patch.patched, names: patch.names, objects: patch.objects, skipped: patch.skipped, stats: rec.stats() };
       },
       { api: server.api, foreignOrigin: foreign.origin, alice: ALICE, patchAfter, canary: CANARY },
     );
@@ -499,12 +580,15 @@ async function systematic(page: Page, server: RunningServer, patchAfter: 'creati
     test.info().annotations.push({ type: `patched after ${patchAfter}`, description: JSON.stringify(report) });
     // The drive itself worked, under the patches.
     expect(o.out.error, 'the page survived the patching').toBeUndefined();
-    expect(o.out).toMatchObject({ me: 200, api: 200, foreign: 200, retry: 200, silentRefresh: true, afterRefresh: 200, state: 'signed-out' });
+    expect(o.out).toMatchObject({ me: 200, post: 405, api: 200, foreign: 200, retry: 200, silentRefresh: true, afterRefresh: 200, state: 'signed-out' });
     if (patchAfter === 'creation') expect(o.out.signIn).toBe('signed-in');
     expect(retrySeen, 'the 401 was retried once').toBe(2);
     expect(o.stats.memories, 'the harness knows the wasm memory').toBeGreaterThan(0);
     expect(o.stats.overflow).toBe(false);
     expect(o.patched, 'thousands of built-ins were patched').toBeGreaterThan(5000);
+    expect(MUST_PATCH.filter((name) => !o.names.includes(name)), 'among them every one the issue names').toEqual([]);
+    expect(report.nonConfigurable.sort(), 'the only ones left: no script can replace them').toEqual([...NON_CONFIGURABLE].sort());
+    expect(report.excluded, 'none had to be left out to keep the page alive').toEqual([]);
     expect(o.stats.observations, 'the recorders saw the drive').toBeGreaterThan(500);
     const kinds = controls.map((f) => f.kind);
     for (const kind of ['a string with the token', 'a Headers carrying the token', 'a buffer holding the token']) {

@@ -131,20 +131,30 @@ fn the_token_is_written_into_a_real_headers_object_for_allowed_origins_only() {
     ] {
         assert!(!core.allows(url), "{url}");
         let other = headers();
-        assert_eq!(core.lend(&other, url, NOW + 1.0, 0.5, true), LEND_NOT_ALLOWED, "{url}");
+        assert_eq!(
+            core.lend(&other, url, NOW + 1.0, 0.5, true),
+            LEND_NOT_ALLOWED,
+            "{url}"
+        );
         assert_eq!(authorization(&other), None, "{url}");
     }
     assert!(core.allows(API) && core.allows("http://localhost:8080/api"));
     assert!(!core.pending());
 
     // Not a Headers: nothing is written, nothing throws across the boundary.
-    assert_eq!(core.lend(&JsValue::from_f64(1.0), ME, NOW + 1.0, 0.5, true), 1.0);
+    assert_eq!(
+        core.lend(&JsValue::from_f64(1.0), ME, NOW + 1.0, 0.5, true),
+        1.0
+    );
 }
 
 #[wasm_bindgen_test]
 fn the_bare_token_only_for_a_core_created_to_expose_it() {
     let mut core = signed_in();
-    assert_eq!(core.lend(&JsValue::UNDEFINED, "", NOW + 1.0, 0.5, true), 1.0);
+    assert_eq!(
+        core.lend(&JsValue::UNDEFINED, "", NOW + 1.0, 0.5, true),
+        1.0
+    );
     assert_eq!(core.exposed(NOW + 1.0), "", "exposeAccessToken was not set");
 
     let mut core = signed_in_with(true);

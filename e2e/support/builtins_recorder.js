@@ -117,11 +117,16 @@ export const memoryCount = () => memories.length;
 
 /**
  * Built-ins left alone, and why: patching them breaks the page itself (or the harness),
- * not token-warden. Keys are `Owner.key` as the recorder labels them.
+ * not token-warden. Keys are `Owner.key` as the recorder labels them. None so far: the
+ * page survives every function-valued property and accessor replaced at once (one batch).
+ * The non-configurable ones cannot be replaced by any script and are reported apart.
  */
 export const EXCLUDED = {
   __proto__: null,
 };
+
+/** Globals of the test harness itself (the recorder, the package under test): not built-ins. */
+const HARNESS = ['rec', 'tw', 'tm'];
 
 /**
  * The objects whose properties are patched: globalThis and its prototype chain, every
@@ -140,6 +145,11 @@ function targets() {
   add(globalThis, 'globalThis');
   const intrinsics = [
     [R.getProto(Uint8Array), '%TypedArray%'],
+    [R.getProto(Uint8Array).prototype, '%TypedArray%.prototype'],
+    [location, 'location'],
+    // Named before `webkitURL`, its alias, gets there first.
+    [URL, 'URL'],
+    [URL.prototype, 'URL.prototype'],
     [R.getProto([][Symbol.iterator]()), '%ArrayIteratorPrototype%'],
     [R.getProto(''[Symbol.iterator]()), '%StringIteratorPrototype%'],
     [R.getProto(new Map()[Symbol.iterator]()), '%MapIteratorPrototype%'],
@@ -161,6 +171,7 @@ function targets() {
     const [object, label] = queue[i];
     add(R.getProto(object), `${label}.[[Prototype]]`);
     for (const key of R.ownKeys(object)) {
+      if (object === globalThis && HARNESS.includes(key)) continue;
       const desc = R.gopd(object, key);
       if (!desc || !('value' in desc)) continue;
       const value = desc.value;
@@ -372,6 +383,7 @@ export function patchAll({ classes = [] } = {}) {
   for (const entry of classes) call(arrayPush, watched, entry);
   const undo = [];
   const skipped = [];
+  const names = [];
   let patched = 0;
   const all = targets();
   for (const [object, label] of all) {
@@ -382,7 +394,8 @@ export function patchAll({ classes = [] } = {}) {
       continue;
     }
     for (const key of keys) {
-      const name = `${label === 'globalThis' ? 'globalThis' : label}.${String(key)}`;
+      if (object === globalThis && HARNESS.includes(key)) continue;
+      const name = `${label}.${String(key)}`;
       const desc = R.gopd(object, key);
       if (!desc) continue;
       const isAccessor = !('value' in desc);
@@ -396,13 +409,18 @@ export function patchAll({ classes = [] } = {}) {
         continue;
       }
       const done = isAccessor ? patchAccessor(object, key, desc, name, undo) : patchMethod(object, key, desc, name, undo);
-      if (done) patched += 1;
-      else call(arrayPush, skipped, { name, why: 'defineProperty refused' });
+      if (done) {
+        patched += 1;
+        call(arrayPush, names, name);
+      } else {
+        call(arrayPush, skipped, { name, why: 'defineProperty refused' });
+      }
     }
   }
   recording = true;
   return {
     patched,
+    names,
     objects: all.size,
     skipped,
     restore() {

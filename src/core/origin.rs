@@ -55,7 +55,10 @@ impl AllowedOrigins {
         while !rest.is_empty() {
             // Bytes, not `split`: '\n' is ASCII, so both halves are valid UTF-8.
             let end = rest.bytes().position(|b| b == b'\n').unwrap_or(rest.len());
-            let (line, next) = (rest.get(..end).unwrap_or(""), rest.get(end + 1..).unwrap_or(""));
+            let (line, next) = (
+                rest.get(..end).unwrap_or(""),
+                rest.get(end + 1..).unwrap_or(""),
+            );
             if origin_of(line) == Some(line) {
                 origins.push(String::from(line));
             }
@@ -139,7 +142,8 @@ mod tests {
 
     #[test]
     fn lines_that_are_not_origins_are_dropped() {
-        let allowed = AllowedOrigins::parse("https://a.example/path\n\nftp://b.example\nhttps://c.example");
+        let allowed =
+            AllowedOrigins::parse("https://a.example/path\n\nftp://b.example\nhttps://c.example");
         assert_eq!(allowed, AllowedOrigins::parse("https://c.example"));
         assert!(!allowed.allows("https://a.example/path"));
         assert!(AllowedOrigins::parse("").is_empty());

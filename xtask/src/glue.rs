@@ -368,12 +368,18 @@ mod tests {
 
     #[test]
     fn a_changed_glue_fails_loudly() {
-        let changed = glue().replace("return f.apply(this, args);", "return f.call(this, ...args);");
+        let changed = glue().replace(
+            "return f.apply(this, args);",
+            "return f.call(this, ...args);",
+        );
         let err = harden_js(&changed).unwrap_err();
         assert!(err.contains("has wasm-bindgen changed its glue"), "{err}");
         assert!(harden_js(&glue().replace("return wasm;", "")).is_err());
         // A new helper that views the memory the old way is caught even if every edit matched.
-        let extra = format!("{}function more(p) {{ return getUint8ArrayMemory0().subarray(p); }}\n", glue());
+        let extra = format!(
+            "{}function more(p) {{ return getUint8ArrayMemory0().subarray(p); }}\n",
+            glue()
+        );
         let err = harden_js(&extra).unwrap_err();
         assert!(err.contains(".subarray("), "{err}");
         // A method the per-method edits missed still reads `__wbg_ptr`: caught.
