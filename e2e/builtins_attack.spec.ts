@@ -328,6 +328,28 @@ test.describe('each kind of attack found in issue 13', () => {
     });
   }
 
+  test('a patched JSON.stringify is not handed a token response the app accepts', async ({ page, server }) => {
+    await openAttackPage(page, server);
+    const o = await page.evaluate(async () => {
+      const tm = await (window as any).tw.createTokenManager({ refreshUrl: '/auth/refresh' });
+      const original = JSON.stringify;
+      const seen: unknown[] = [];
+      JSON.stringify = function (this: unknown, ...args: unknown[]) {
+        const out = Reflect.apply(original, this, args);
+        seen.push(out, ...args.map((a) => Reflect.apply(original, JSON, [a])));
+        return out;
+      } as typeof original;
+      try {
+        tm.acceptTokenResponse({ access_token: 'accepted-token-0123456789', token_type: 'Bearer', expires_in: 60 });
+      } finally {
+        JSON.stringify = original;
+      }
+      return { seen: seen.map(String), state: tm.state };
+    });
+    expect(o.state).toBe('signed-in');
+    expect(o.seen.filter((s) => s.includes('accepted-token')), 'the replaced JSON.stringify saw no token').toEqual([]);
+  });
+
   test('SessionCore.prototype.lend called with a forged receiver gets nothing', async ({ browser, server }) => {
     // The receiver's pointer is the same on every load of a build: learn it on one page
     // (a hook installed before the package loads, which the threat model leaves open),

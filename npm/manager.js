@@ -29,6 +29,8 @@ const EVENTS = ['state', 'refreshed', 'refresh-error', 'session-ended', 'warning
 const MAX_WAIT_MS = 3600000;
 
 const random = Math.random;
+// Captured at load: a token response object the app hands over goes through it.
+const stringify = JSON.stringify;
 const isStream = (body) => typeof ReadableStream === 'function' && body instanceof ReadableStream;
 
 /**
@@ -146,7 +148,7 @@ export class TokenManager {
     let body = response;
     if (typeof body !== 'string') {
       try {
-        body = JSON.stringify(response);
+        body = stringify(response);
       } catch {
         body = undefined;
       }
