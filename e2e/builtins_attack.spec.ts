@@ -534,7 +534,7 @@ async function systematic(page: Page, server: RunningServer, patchAfter: 'creati
   try {
     await openAttackPage(page, server);
     const o = await page.evaluate(
-      async ({ api, foreignOrigin, alice, patchAfter, canary }) => {
+      async ({ api, foreignOrigin, alice, patchAfter, canary, canaryBytes }) => {
         const { rec, tw } = window as any;
         const glue = await import('/pkg/token_warden.js' as string);
         const classes = Object.entries(glue)
@@ -556,6 +556,10 @@ async function systematic(page: Page, server: RunningServer, patchAfter: 'creati
           // scan must find, so an empty result means something.
           new Headers().set('x-canary', canary);
           new TextEncoder().encode(canary.slice(0));
+          // Reached only through a Response body and a promise's value (distinct strings,
+          // so the label of the first built-in to see each is the one that counts).
+          await new Response(new Uint8Array(canaryBytes)).text();
+          await new Promise((resolve) => resolve(`${canary}-promise`));
           if (patchAfter === 'creation') out.signIn = await signIn();
           out.me = (await tm.fetch('/api/me')).status;
           // A body: cloned before the token goes in, for the retry.
@@ -584,7 +588,14 @@ async function systematic(page: Page, server: RunningServer, patchAfter: 'creati
         }
         return { out, patched: patch.patched, names: patch.names, objects: patch.objects, skipped: patch.skipped, stats: rec.stats() };
       },
-      { api: server.api, foreignOrigin: foreign.origin, alice: ALICE, patchAfter, canary: CANARY },
+      {
+        api: server.api,
+        foreignOrigin: foreign.origin,
+        alice: ALICE,
+        patchAfter,
+        canary: CANARY,
+        canaryBytes: [...Buffer.from(`${CANARY}-response`)],
+      },
     );
     const issued = await tokens.all();
     const scan = (secrets: string[]) => page.evaluate((secrets) => (window as any).rec.scan(secrets), secrets);
@@ -616,6 +627,9 @@ async function systematic(page: Page, server: RunningServer, patchAfter: 'creati
     for (const kind of ['a string with the token', 'a Headers carrying the token', 'a buffer holding the token']) {
       expect(kinds, 'the scan finds a secret the page did hand to built-ins').toContain(kind);
     }
+    const labels = controls.map((f: { label: string }) => f.label).join('\n');
+    expect(labels, 'a Response body is read through a clone').toContain('(its body, cloned)');
+    expect(labels, 'a promise is followed to its value').toContain('(the value it settled with)');
     expect(issued.length, 'sign-in, the 401 refresh and the silent refresh each issued a token').toBeGreaterThanOrEqual(3);
     // What the recorders saw.
     expect(findings, 'no recorded value carries a token or the wasm memory').toEqual([]);

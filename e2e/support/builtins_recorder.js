@@ -49,7 +49,9 @@ const abDetached = R.gopd(ArrayBuffer.prototype, 'detached')?.get;
 const memBuffer = R.gopd(WebAssembly.Memory.prototype, 'buffer').get;
 const resBodyUsed = R.gopd(Response.prototype, 'bodyUsed').get;
 const resClone = Response.prototype.clone;
-const resText = Response.prototype.text;
+const resBody = R.gopd(Response.prototype, 'body').get;
+const getReader = ReadableStream.prototype.getReader;
+const readerRead = ReadableStreamDefaultReader.prototype.read;
 const reqHeaders = R.gopd(Request.prototype, 'headers').get;
 const headersGet = Headers.prototype.get;
 const headersEntries = Headers.prototype.entries;
@@ -263,16 +265,38 @@ function inspect(label, value) {
   }
   if (proto === RESPONSE_PROTO) {
     try {
-      if (!call(resBodyUsed, value)) {
-        const text = call(resText, call(resClone, value));
-        call(promiseThen, text, (body) => later(label, 'its body, cloned', body), noop);
-      }
+      if (!call(resBodyUsed, value)) readClone(label, value);
     } catch {
       // Locked or otherwise unreadable: nothing an attacker could read either.
     }
   } else if (proto === PROMISE_PROTO) {
     call(promiseThen, value, (settled) => later(label, 'the value it settled with', settled), noop);
   }
+}
+
+/**
+ * Reads a clone of `response` chunk by chunk, as an attacker would: each chunk is kept as
+ * it arrives, so aborting the original's request after it was read loses nothing.
+ */
+function readClone(label, response) {
+  const stream = call(resBody, call(resClone, response));
+  if (!stream) return;
+  const reader = call(getReader, stream);
+  let text = '';
+  const pump = () =>
+    call(
+      promiseThen,
+      call(readerRead, reader),
+      (chunk) => {
+        if (chunk.value) {
+          text += call(decode, latin1, chunk.value);
+          later(label, 'its body, cloned', text);
+        }
+        if (!chunk.done) pump();
+      },
+      noop,
+    );
+  pump();
 }
 
 /** A value an attacker obtains later from something it was handed (a body, a settled promise). */
