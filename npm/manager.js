@@ -1,7 +1,8 @@
 // TokenManager: the browser half. The session core (wasm) decides; this file performs
 // what it decides (refresh requests, the one timer, events, waking callers) and feeds the
-// results back. The token stays in the core: the runtime only ever lends it a captured
-// `Headers.prototype.set` to write the `Authorization` header with.
+// results back. The token stays in the core: the runtime hands it a request's headers and
+// URL, and the core writes `Authorization` itself if the URL's origin is allowed. Token
+// responses go from the captured `Response.prototype.text` straight into the core.
 
 import { SessionCore } from './token_warden.js';
 import { disposed, invalidOption, notSignedIn, timedOut, tokenExpired, twError } from './errors.js';
@@ -21,12 +22,15 @@ const CONNECTIVITY = 7;
 const DISPOSE = 8;
 const LEND_NO_SESSION = -1;
 const LEND_WAIT = -2;
+const LEND_NOT_ALLOWED = -4;
 
 const EVENTS = ['state', 'refreshed', 'refresh-error', 'session-ended', 'warning'];
 /** No wait is longer than an hour, so a hostile `Retry-After` cannot park a caller for days. */
 const MAX_WAIT_MS = 3600000;
 
 const random = Math.random;
+// Captured at load: a token response object the app hands over goes through it.
+const stringify = JSON.stringify;
 const isStream = (body) => typeof ReadableStream === 'function' && body instanceof ReadableStream;
 
 /**
@@ -62,6 +66,8 @@ export class TokenManager {
       o.defaultLifetimeMs,
       o.maxTokenBytes,
       o.maxRefreshesPerMinute,
+      o.allowedOrigins.join('\n'),
+      o.expose,
     );
     this.#channel = openChannel(`token-warden:${o.refreshUrl}`, (m) => this.#onTabMessage(m));
     if (!this.#channel) {
@@ -122,8 +128,18 @@ export class TokenManager {
     }
     const href = this.#p.absolute(String(url));
     if (!href) throw invalidOption('url', 'not a valid URL');
-    const reply = await post(this.#p, href, this.#request({ init, readBody: true }));
-    return this.#accept(...reply);
+    let state;
+    await post(
+      this.#p,
+      href,
+      this.#request({
+        init,
+        deliver: (status, body, header, receivedAt) => {
+          state = this.#accept(status, body, header, receivedAt);
+        },
+      }),
+    );
+    return state;
   }
 
   /** Takes a token response (RFC 6749 §5.1, object or JSON text) the app obtained itself. */
@@ -132,7 +148,7 @@ export class TokenManager {
     let body = response;
     if (typeof body !== 'string') {
       try {
-        body = JSON.stringify(response);
+        body = stringify(response);
       } catch {
         body = undefined;
       }
@@ -155,9 +171,10 @@ export class TokenManager {
       return Promise.reject(error);
     }
     const headers = p.headersOf(request);
-    if (p.has(headers, 'Authorization') || !this.#o.allowedOrigins.includes(p.requestOrigin(request))) {
-      return p.fetch(request);
-    }
+    // The core decides on the URL the browser serialized: no built-in a page can replace
+    // (an array method, a URL getter) takes part.
+    const url = p.urlOf(request);
+    if (p.has(headers, 'Authorization') || !this.#core.allows(url)) return p.fetch(request);
     // A body can be read once: a request with one is cloned before it is sent, except a
     // stream, which cannot be replayed (such a request is never retried). A bodyless
     // request is cloned only if a 401 asks for a retry, so the common GET pays nothing.
@@ -166,13 +183,13 @@ export class TokenManager {
     if (hasBody) spare = isStream(init?.body) ? null : p.clone(request);
     let generation;
     try {
-      generation = this.#lend(p.setAuthorization, headers, true, true);
+      generation = this.#lend(headers, url, true);
     } catch (error) {
       return Promise.reject(error);
     }
     if (generation > 0) return this.#sendChecked(request, spare, hasBody, generation);
-    if (generation === LEND_NO_SESSION) return p.fetch(request);
-    return this.#lendWhenReady(p.setAuthorization, headers, true).then((g) =>
+    if (generation === LEND_NO_SESSION || generation === LEND_NOT_ALLOWED) return p.fetch(request);
+    return this.#lendWhenReady(headers, url).then((g) =>
       g > 0 ? this.#sendChecked(request, spare, hasBody, g) : p.fetch(request),
     );
   }
@@ -197,20 +214,18 @@ export class TokenManager {
     this.#abortRefresh();
     const url = this.#o.logoutUrl;
     if (url) {
-      // The bearer lets the server deny-list the access token until it expires; asking
-      // for it starts no refresh.
-      const auth = this.#o.allowedOrigins.includes(this.#p.origin(url))
-        ? (headers) => {
-            try {
-              this.#lend(this.#p.setAuthorization, headers, true, false);
-            } catch {
-              // No usable token: the logout goes without a bearer.
-            }
-          }
-        : undefined;
+      // The bearer (if the logout URL's origin is allowed) lets the server deny-list the
+      // access token until it expires; asking for it starts no refresh.
+      const auth = (request) => {
+        try {
+          this.#lend(this.#p.headersOf(request), this.#p.urlOf(request), false);
+        } catch {
+          // No usable token: the logout goes without a bearer.
+        }
+      };
       let problem = null;
       try {
-        const [status] = await post(this.#p, url, this.#request({ auth, readBody: false }));
+        const status = await post(this.#p, url, this.#request({ auth }));
         if (status < 200 || status >= 300) {
           problem = status <= 1 ? `the logout request failed (${status ? 'timeout' : 'network'})` : `the logout endpoint answered ${status}`;
         }
@@ -228,9 +243,10 @@ export class TokenManager {
   async accessToken() {
     this.#alive();
     if (!this.#o.expose) throw twError('token_not_exposed', 'the access token is not exposed to JavaScript');
-    let token;
-    const generation = await this.#lendWhenReady((_, value) => (token = value), undefined, false);
-    if (generation > 0) return token;
+    // An empty URL: the core only answers whether a token is usable (or coming).
+    const generation = await this.#lendWhenReady(undefined, '');
+    const token = generation > 0 ? this.#core.exposed(Date.now()) : '';
+    if (token) return token;
     throw notSignedIn();
   }
 
@@ -345,20 +361,20 @@ export class TokenManager {
     return refusal;
   }
 
-  /** Lends the token to `sink(target, value)` if one is usable; throws the core's refusal. */
-  #lend(sink, target, bearer, want) {
+  /** Has the core write the bearer into `headers` for a request to `url`, if allowed and usable; throws the core's refusal. */
+  #lend(headers, url, want) {
     const core = this.#core;
-    const generation = core.lend(sink, target, Date.now(), random(), bearer, want);
+    const generation = core.lend(headers, url, Date.now(), random(), want);
     const refusal = core.pending() ? this.#run(core.take()) : undefined;
     if (refusal) throw refusal;
     return generation;
   }
 
   /** `#lend`, waiting for a refresh up to the request timeout. LEND_NO_SESSION without a session. */
-  async #lendWhenReady(sink, target, bearer) {
+  async #lendWhenReady(headers, url) {
     const deadline = Date.now() + this.#o.timeoutMs;
     for (;;) {
-      const generation = this.#lend(sink, target, bearer, true);
+      const generation = this.#lend(headers, url, true);
       if (generation !== LEND_WAIT) return generation;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw tokenExpired();
@@ -382,7 +398,7 @@ export class TokenManager {
     // The bodyless original was not consumed by sending it.
     const p = this.#p;
     const retry = hasBody ? spare : p.clone(spare);
-    return this.#lendWhenReady(p.setAuthorization, p.headersOf(retry), true).then(
+    return this.#lendWhenReady(p.headersOf(retry), p.urlOf(retry)).then(
       (newer) => (newer > 0 && newer !== generation ? p.fetch(retry) : response),
       () => response,
     );
@@ -434,20 +450,26 @@ export class TokenManager {
     this.#timer = null;
   }
 
-  /** Every refresh answers the core exactly once, even an aborted one: the core knows which answers are stale. */
+  /**
+   * Every refresh answers the core exactly once, even an aborted one: the core knows which
+   * answers are stale. The answer goes from `post` straight into the core: the lock's
+   * task resolves nothing, so a patched `LockManager` or `Promise` is handed no token.
+   */
   #sendRefresh() {
     const controller = new AbortController();
     this.#refreshAbort = controller;
-    withLock(`token-warden:refresh:${this.#o.refreshUrl}`, () =>
-      this.#gone || controller.signal.aborted
-        ? [0, '', '', Date.now()]
-        : post(this.#p, this.#o.refreshUrl, this.#request({ readBody: true, controller })),
-    )
-      .catch(() => [0, '', '', Date.now()])
-      .then(([status, body, header, receivedAt]) => {
-        if (this.#refreshAbort === controller) this.#refreshAbort = null;
-        if (!this.#gone) this.#run(this.#core.reply(status, body, header, receivedAt, random(), false));
-      });
+    let answered = false;
+    const answer = (status, body, header, receivedAt) => {
+      if (answered) return;
+      answered = true;
+      if (this.#refreshAbort === controller) this.#refreshAbort = null;
+      if (!this.#gone) this.#run(this.#core.reply(status, body, header, receivedAt, random(), false));
+    };
+    const noAnswer = () => answer(0, '', '', Date.now());
+    withLock(`token-warden:refresh:${this.#o.refreshUrl}`, async () => {
+      if (this.#gone || controller.signal.aborted) return noAnswer();
+      await post(this.#p, this.#o.refreshUrl, this.#request({ deliver: answer, controller }));
+    }).then(noAnswer, noAnswer);
   }
 
   #abortRefresh() {

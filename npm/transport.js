@@ -1,9 +1,10 @@
 // The browser primitives token-warden sends with, captured when a manager is created, and
 // its own POSTs (refresh, sign-in, logout) with their timeouts.
 //
-// Captured: a script that later replaces `fetch` or patches `Headers.prototype.set` does
-// not see the requests we send with a bearer token. Best effort: a script that ran
-// *before* us could have replaced them already.
+// Captured: a script that later replaces `fetch`, patches `Headers.prototype.set`, a
+// `Request` or `Response` getter, `Response.prototype.text` or the `Promise` machinery
+// does not see the requests we send with a bearer token, nor the token responses we read.
+// Best effort: a script that ran *before* us could have replaced them already.
 
 import { invalidOption } from './errors.js';
 
@@ -15,9 +16,21 @@ export const TIMED_OUT = 1;
 const MAX_DELAY = 2147483647;
 export const clampDelay = (ms) => Math.min(Math.max(ms, 0), MAX_DELAY);
 
-const { apply, construct } = Reflect;
+const { apply, construct, defineProperty, getOwnPropertyDescriptor } = Reflect;
+// No prototype: `defineProperty` reads every descriptor field, a missing one from there.
+const OWN_CONSTRUCTOR = Object.freeze(Object.setPrototypeOf({ value: Promise }, null));
 
-/** `fetch`, `Request`, `Headers`, `URL` and the `Headers` methods, as they are now. */
+/**
+ * `promise`, given its own `constructor`: `await` then settles it without looking
+ * anything up on `Promise.prototype`, where a page script could have put a getter (or a
+ * `then`) to be handed the promise, and through it a token response or its body.
+ */
+const pinned = (promise) => {
+  defineProperty(promise, 'constructor', OWN_CONSTRUCTOR);
+  return promise;
+};
+
+/** `fetch`, `Request`, `Response`, `Headers`, `URL` and their methods and getters, as they are now. */
 export function capture() {
   const global = globalThis;
   const need = (name) => {
@@ -25,16 +38,21 @@ export function capture() {
     if (typeof value !== 'function') throw invalidOption(name, `this environment has no global ${name}`);
     return value;
   };
-  const [fetch, Request, Headers, URL] = ['fetch', 'Request', 'Headers', 'URL'].map(need);
+  const [fetch, Request, Response, Headers, URL] = ['fetch', 'Request', 'Response', 'Headers', 'URL'].map(need);
   const { has, get, set } = Headers.prototype;
   if (typeof has !== 'function' || typeof set !== 'function') {
     throw invalidOption('Headers', "this environment's Headers lacks has/set");
   }
+  const getter = (prototype, name) => getOwnPropertyDescriptor(prototype, name)?.get;
   // The getters a request carrying the token is read through: a replaced getter would
   // otherwise be handed the request, and could read its headers once the token is in.
-  const getter = (name) => Object.getOwnPropertyDescriptor(Request.prototype, name)?.get;
-  const [requestHeaders, requestUrl, requestBody] = ['headers', 'url', 'body'].map(getter);
+  const [requestHeaders, requestUrl, requestBody] = ['headers', 'url', 'body'].map((n) => getter(Request.prototype, n));
+  // And those a token response is read through: a replaced one would be handed the
+  // response before we read its body, and could clone it.
+  const [responseStatus, responseType, responseHeaders] = ['status', 'type', 'headers'].map((n) => getter(Response.prototype, n));
+  const [href, origin] = ['href', 'origin'].map((n) => getter(URL.prototype, n));
   const { clone } = Request.prototype;
+  const { text } = Response.prototype;
   const base = () => global.location?.href;
   const parse = (args) => {
     try {
@@ -50,34 +68,48 @@ export function capture() {
     headers: (init) => construct(Headers, [init ?? undefined]),
     /** The headers a token is written into: read through the getter captured now. */
     headersOf: (request) => apply(requestHeaders, request, []),
+    /** A request's URL, absolute and serialized by the browser: what the core checks the origin of. */
+    urlOf: (request) => apply(requestUrl, request, []),
     /** Whether the request has a body (browsers without `Request.body` say no). */
     hasBody: (request) => (requestBody ? apply(requestBody, request, []) !== null : false),
     clone: (request) => apply(clone, request, []),
     has: (headers, name) => apply(has, headers, [name]),
     get: (headers, name) => apply(get, headers, [name]),
     set: (headers, name, value) => apply(set, headers, [name, value]),
-    /** The lender the core hands the token to: sets `Authorization` on `headers`. */
-    setAuthorization: (headers, value) => apply(set, headers, ['Authorization', value]),
+    /** `response.status`, `.type`, `.headers` and `.text()`, through what was captured now. */
+    status: (response) => apply(responseStatus, response, []),
+    type: (response) => apply(responseType, response, []),
+    responseHeaders: (response) => apply(responseHeaders, response, []),
+    text: (response) => apply(text, response, []),
     /** The absolute URL for `url`, resolved against the page; null if invalid. */
-    absolute: (url) => parse([url, base()])?.href ?? null,
+    absolute: (url) => {
+      const parsed = parse([url, base()]);
+      return parsed ? apply(href, parsed, []) : null;
+    },
     /** The serialized origin of `url`, resolved against the page; null if invalid. */
-    origin: (url) => parse([url, base()])?.origin ?? null,
-    /** A request's origin; its URL is absolute, so the page's location is not read. */
-    requestOrigin: (request) => parse([apply(requestUrl, request, [])])?.origin ?? null,
+    origin: (url) => {
+      const parsed = parse([url, base()]);
+      return parsed ? apply(origin, parsed, []) : null;
+    },
   };
 }
 
 /**
  * POSTs one of our own requests: credentials included, never cached, redirects not
- * followed, `Accept: application/json`, the CSRF header, and `auth(headers)` to add a
- * bearer. Aborted after `timeoutMs` or through `controller`. Resolves
- * `[status, body, header, receivedAt]` for `SessionCore.reply`: the status is
- * NO_RESPONSE/TIMED_OUT without a response, 302 for a redirect; the header is `Date` of a
- * 2xx and `Retry-After` otherwise. Throws only `invalid_options` for an unusable `init`.
+ * followed, `Accept: application/json`, the CSRF header; `auth(request)` may then write a
+ * bearer into it. Aborted after `timeoutMs` or through `controller`. Resolves the status:
+ * NO_RESPONSE/TIMED_OUT without a response, 302 for a redirect. With `deliver`, reads the
+ * body and calls `deliver(status, body, header, receivedAt)` exactly once for
+ * `SessionCore.reply` (the header is `Date` of a 2xx and `Retry-After` otherwise): the
+ * body of a token response never settles a promise or sits in an array, where a page
+ * script that patched the `Promise` or iterator machinery could be handed it. Throws only
+ * `invalid_options` for an unusable `init`, or what `deliver` throws.
  */
-export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, readBody, controller }) {
+export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, deliver, controller }) {
   const isObject = appInit !== null && typeof appInit === 'object';
-  const init = Object.assign({}, isObject ? appInit : undefined);
+  // No prototype: the Request constructor reads every RequestInit member, and a member
+  // missing here would otherwise be looked up on Object.prototype.
+  const init = Object.assign({ __proto__: null }, isObject ? appInit : undefined);
   let headers;
   try {
     headers = prims.headers(isObject ? appInit.headers : undefined);
@@ -90,7 +122,6 @@ export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, r
   init.redirect = 'manual';
   if (!prims.has(headers, 'accept')) prims.set(headers, 'Accept', 'application/json');
   if (csrf) prims.set(headers, csrf.name, csrf.value);
-  auth?.(headers);
   init.headers = headers;
   controller ??= new AbortController();
   init.signal = controller.signal;
@@ -100,31 +131,40 @@ export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, r
   } catch {
     throw invalidOption('url', 'the request could not be built');
   }
+  // The bearer goes into the built request's own headers, never through the init.
+  auth?.(request);
   let late = false;
   const timer = setTimeout(() => {
     late = true;
     controller.abort();
   }, clampDelay(timeoutMs));
-  const noResponse = () => [late ? TIMED_OUT : NO_RESPONSE, '', '', Date.now()];
+  const noResponse = () => {
+    const status = late ? TIMED_OUT : NO_RESPONSE;
+    deliver?.(status, '', '', Date.now());
+    return status;
+  };
   try {
     let response;
     try {
-      response = await prims.fetch(request);
+      response = await pinned(prims.fetch(request));
     } catch {
       return noResponse();
     }
     const receivedAt = Date.now();
-    const status = response.type === 'opaqueredirect' || response.status === 0 ? 302 : response.status;
-    if (!readBody) return [status, '', '', receivedAt];
+    const code = prims.status(response);
+    const status = prims.type(response) === 'opaqueredirect' || code === 0 ? 302 : code;
+    if (!deliver) return status;
     const ok = status >= 200 && status < 300;
     let body;
     try {
-      body = await response.text();
+      body = await pinned(prims.text(response));
     } catch {
       if (ok) return noResponse();
       body = '';
     }
-    return [status, body, response.headers.get(ok ? 'date' : 'retry-after') ?? '', receivedAt];
+    const header = prims.get(prims.responseHeaders(response), ok ? 'date' : 'retry-after') ?? '';
+    deliver(status, body, header, receivedAt);
+    return status;
   } finally {
     clearTimeout(timer);
     // Whatever is still streaming is not wanted any more.

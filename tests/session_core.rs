@@ -1,10 +1,13 @@
 //! `SessionCore`, the wasm boundary, inside headless Chromium: what the JS runtime
-//! relies on (effect records, texts, lending the token to a real `Headers`).
-//! The runtime itself is tested through the npm package by the Playwright suite.
+//! relies on (effect records, texts, the core writing the token into a real `Headers`
+//! for allowed origins only). The runtime and the hardened glue are tested through the
+//! npm package by the Playwright suite.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Function, Reflect};
-use token_warden::wasm::session_core::{LEND_FAILED, LEND_NO_SESSION, NO_RESPONSE};
+use token_warden::wasm::session_core::{
+    LEND_FAILED, LEND_NOT_ALLOWED, LEND_NO_SESSION, NO_RESPONSE,
+};
 use token_warden::wasm::wire::{input, op};
 use token_warden::SessionCore;
 use wasm_bindgen::prelude::*;
@@ -14,22 +17,40 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const NOW: f64 = 1_700_000_000_000.0;
 
+const API: &str = "https://api.example.com";
+const ME: &str = "https://api.example.com/v1/me?x=1";
+
+fn core_with(expose: bool) -> SessionCore {
+    install_setter();
+    SessionCore::new(
+        60_000.0,
+        5,
+        1_000.0,
+        30_000.0,
+        0.0,
+        8192,
+        10,
+        "https://api.example.com\nhttp://localhost:8080",
+        expose,
+    )
+}
+
 fn core() -> SessionCore {
-    SessionCore::new(60_000.0, 5, 1_000.0, 30_000.0, 0.0, 8192, 10)
+    core_with(false)
 }
 
 #[wasm_bindgen(inline_js = "
-    export function setter() { return (h, v) => Headers.prototype.set.call(h, 'Authorization', v); }
+    export function install_setter() {
+        globalThis.twSetAuthorization = (h, v) => Headers.prototype.set.call(h, 'Authorization', v);
+    }
     export function new_headers() { return new Headers(); }
-    export function keeper() { const f = (_, v) => { f.kept = v; }; return f; }
 ")]
 extern "C" {
-    /// `Headers.prototype.set` for the `Authorization` header, as the runtime lends it.
-    fn setter() -> Function;
+    /// What the hardened glue defines at load (xtask/src/glue.rs): the unhardened glue of
+    /// these tests finds it as a global.
+    fn install_setter();
     /// An empty `Headers`.
     fn new_headers() -> JsValue;
-    /// A sink that keeps what it is lent in its `kept` property.
-    fn keeper() -> Function;
 }
 
 fn headers() -> JsValue {
@@ -51,7 +72,11 @@ fn texts(core: &SessionCore) -> Vec<String> {
 
 /// A core that restored a session with an opaque 300 s token at `NOW`.
 fn signed_in() -> SessionCore {
-    let mut core = core();
+    signed_in_with(false)
+}
+
+fn signed_in_with(expose: bool) -> SessionCore {
+    let mut core = core_with(expose);
     core.step(input::START, 0.0, NOW, 0.5);
     core.reply(200, GRANT, "", NOW, 0.5, false);
     core
@@ -82,27 +107,63 @@ fn start_asks_for_a_refresh_and_a_grant_signs_in() {
 }
 
 #[wasm_bindgen_test]
-fn the_token_is_lent_to_a_real_headers_object_and_nowhere_else() {
+fn the_token_is_written_into_a_real_headers_object_for_allowed_origins_only() {
     let mut core = core();
     let h = headers();
-    assert_eq!(
-        core.lend(&setter(), &h, NOW, 0.5, true, true),
-        LEND_NO_SESSION
-    );
+    assert_eq!(core.lend(&h, ME, NOW, 0.5, true), LEND_NO_SESSION);
     assert_eq!(authorization(&h), None);
 
     let mut core = signed_in();
-    let generation = core.lend(&setter(), &h, NOW + 1.0, 0.5, true, true);
+    let generation = core.lend(&h, ME, NOW + 1.0, 0.5, true);
     assert_eq!(generation, 1.0);
     assert_eq!(authorization(&h).as_deref(), Some("Bearer tok-abc.def"));
     assert!(!core.pending(), "a fresh token needs no refresh");
     assert!(!core.texts().contains("tok-abc"));
 
-    // Without the prefix (accessToken, for apps that opted in).
-    let sink = keeper();
-    core.lend(&sink, &JsValue::UNDEFINED, NOW + 1.0, 0.5, false, true);
-    let lent = Reflect::get(&sink, &"kept".into()).unwrap();
-    assert_eq!(lent.as_string().as_deref(), Some("tok-abc.def"));
+    // Another origin (look-alikes included) gets nothing, and asks for nothing.
+    for url in [
+        "https://api.example.com.evil.com/",
+        "https://api.example.com:444/",
+        "http://api.example.com/",
+        "https://evil.com/https://api.example.com/",
+        "https://user@api.example.com/",
+        "/relative",
+    ] {
+        assert!(!core.allows(url), "{url}");
+        let other = headers();
+        assert_eq!(
+            core.lend(&other, url, NOW + 1.0, 0.5, true),
+            LEND_NOT_ALLOWED,
+            "{url}"
+        );
+        assert_eq!(authorization(&other), None, "{url}");
+    }
+    assert!(core.allows(API) && core.allows("http://localhost:8080/api"));
+    assert!(!core.pending());
+
+    // Not a Headers: nothing is written, nothing throws across the boundary.
+    assert_eq!(
+        core.lend(&JsValue::from_f64(1.0), ME, NOW + 1.0, 0.5, true),
+        1.0
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_bare_token_only_for_a_core_created_to_expose_it() {
+    let mut core = signed_in();
+    assert_eq!(
+        core.lend(&JsValue::UNDEFINED, "", NOW + 1.0, 0.5, true),
+        1.0
+    );
+    assert_eq!(core.exposed(NOW + 1.0), "", "exposeAccessToken was not set");
+
+    let mut core = signed_in_with(true);
+    let h = headers();
+    assert_eq!(core.lend(&h, "", NOW + 1.0, 0.5, true), 1.0);
+    assert_eq!(authorization(&h), None, "an empty URL only asks");
+    assert_eq!(core.exposed(NOW + 1.0), "tok-abc.def");
+    assert_eq!(core.exposed(NOW + 400_000.0), "", "not once it has expired");
+    assert_eq!(core_with(true).exposed(NOW), "", "not without a session");
 }
 
 #[wasm_bindgen_test]
@@ -110,15 +171,15 @@ fn inside_the_lead_window_lending_also_starts_one_refresh() {
     let late = NOW + 250_000.0; // 50 s before expiry, inside the 60 s lead
     let h = headers();
     let mut core = signed_in();
-    assert_eq!(core.lend(&setter(), &h, late, 0.5, true, true), 1.0);
+    assert_eq!(core.lend(&h, ME, late, 0.5, true), 1.0);
     assert!(core.pending());
     assert_eq!(core.take(), [op::SEND_REFRESH, op::CANCEL_TIMER]);
     // Single flight: the next caller joins the running refresh.
-    core.lend(&setter(), &h, late, 0.5, true, true);
+    core.lend(&h, ME, late, 0.5, true);
     assert!(!core.pending());
     // Without `want` (logout's bearer) nothing is started even when due.
     let mut other = signed_in();
-    assert_eq!(other.lend(&setter(), &h, late, 0.5, true, false), 1.0);
+    assert_eq!(other.lend(&h, ME, late, 0.5, false), 1.0);
     assert!(!other.pending());
 }
 
@@ -176,7 +237,7 @@ fn after_dispose_nothing_is_lent_and_the_reason_is_disposed() {
     let mut core = signed_in();
     core.step(input::DISPOSE, 0.0, NOW, 0.5);
     let h = headers();
-    assert_eq!(core.lend(&setter(), &h, NOW, 0.5, true, true), LEND_FAILED);
+    assert_eq!(core.lend(&h, ME, NOW, 0.5, true), LEND_FAILED);
     assert_eq!(core.take(), [op::REFUSE, 0.0, 1.0]);
     assert_eq!(texts(&core)[0], "disposed");
     assert_eq!(authorization(&h), None);

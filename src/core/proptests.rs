@@ -165,6 +165,26 @@ proptest! {
     }
 
     #[test]
+    fn an_allowed_url_is_its_origin_then_a_delimiter(
+        url in prop_oneof![
+            any::<String>(),
+            "(https?://)?[a-z.@:\\\\\\[\\]0-9]{0,20}[/?#]?[a-z/]{0,5}",
+            "(https://a\\.example|http://127\\.0\\.0\\.1:8080|http://\\[::1\\]:9)[a-z.@:/?#\\\\]{0,10}",
+        ],
+    ) {
+        let allowed = AllowedOrigins::parse("https://a.example\nhttp://127.0.0.1:8080\nhttp://[::1]:9");
+        if let Some(origin) = origin_of(&url) {
+            prop_assert!(url.starts_with(origin) && !origin.contains('@'));
+        }
+        if allowed.allows(&url) {
+            let origin = origin_of(&url).unwrap();
+            prop_assert!(["https://a.example", "http://127.0.0.1:8080", "http://[::1]:9"].contains(&origin));
+            let next = url[origin.len()..].chars().next();
+            prop_assert!(matches!(next, None | Some('/' | '?' | '#' | '\\')), "{url}");
+        }
+    }
+
+    #[test]
     fn backoff_never_panics(
         base in any::<u64>(), max in any::<u64>(), attempts in any::<u32>(),
         attempt in any::<u32>(), r in any::<f64>(), ra in prop::option::of(any::<u64>()),

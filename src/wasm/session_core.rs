@@ -1,19 +1,31 @@
 //! `SessionCore`: the one class the JavaScript runtime talks to. It owns the session
-//! state machine and the access token; the token leaves only as an argument of the
-//! function the runtime lends it to (a captured `Headers.prototype.set`).
+//! state machine, the access token and the allow-list of origins. The token leaves only
+//! as the value of an `Authorization` header the core writes itself, through
+//! `Headers.prototype.set` as the glue captured it at load, into a request whose URL it
+//! checked against the allow-list; or, with `exposeAccessToken: true` only, as the return
+//! value of [`SessionCore::exposed`]. No method takes a function to hand the token to.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 use super::wire::{decode_input, ms, Wire};
 use crate::core::{
-    parse_error_response, parse_http_date, parse_token_response, Config, Error, ExpiryPolicy,
-    Input, Phase, RefreshFailure, RetryPolicy, Session,
+    parse_error_response, parse_http_date, parse_token_response, AllowedOrigins, Config, Error,
+    ExpiryPolicy, Input, Phase, RefreshFailure, RetryPolicy, Session,
 };
+
+#[wasm_bindgen]
+extern "C" {
+    /// Sets `Authorization: value` on `headers` with `Headers.prototype.set` as it was when
+    /// the glue loaded: the hardened glue defines `twSetAuthorization` at module level
+    /// (xtask/src/glue.rs), so a page script that patches `Headers`, `Function.prototype`
+    /// or `Reflect` later is not called. Throws if `headers` is not a `Headers`.
+    #[wasm_bindgen(catch, js_name = twSetAuthorization)]
+    fn set_authorization(headers: &JsValue, value: &str) -> Result<(), JsValue>;
+}
 
 /// What [`SessionCore::reply`] means by status 0: no response (a network error).
 pub const NO_RESPONSE: u32 = 0;
@@ -26,6 +38,8 @@ pub const LEND_NO_SESSION: f64 = -1.0;
 pub const LEND_WAIT: f64 = -2.0;
 /// [`SessionCore::lend`] when no token will come: the reason is a refusal record.
 pub const LEND_FAILED: f64 = -3.0;
+/// [`SessionCore::lend`] when the request's origin is not allowed: send it without a token.
+pub const LEND_NOT_ALLOWED: f64 = -4.0;
 
 /// The session core behind a `TokenManager`. Options arrive validated by the runtime;
 /// out-of-range values are clamped by [`Session::new`] rather than trusted.
@@ -33,12 +47,17 @@ pub const LEND_FAILED: f64 = -3.0;
 pub struct SessionCore {
     session: Session,
     wire: Wire,
+    allowed: AllowedOrigins,
+    expose: bool,
 }
 
 #[wasm_bindgen]
 impl SessionCore {
-    /// A session in phase `initial`. `default_lifetime_ms` 0 means none.
+    /// A session in phase `initial`. `default_lifetime_ms` 0 means none;
+    /// `allowed_origins` are the serialized origins whose requests get the token, one per
+    /// line; `expose` is `exposeAccessToken` (fixed for the life of the core).
     #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         refresh_lead_ms: f64,
         max_attempts: u32,
@@ -47,6 +66,8 @@ impl SessionCore {
         default_lifetime_ms: f64,
         max_token_bytes: u32,
         max_refreshes_per_minute: u32,
+        allowed_origins: &str,
+        expose: bool,
     ) -> SessionCore {
         let default_lifetime_ms = ms(default_lifetime_ms);
         let config = Config {
@@ -65,6 +86,8 @@ impl SessionCore {
         SessionCore {
             session: Session::new(config),
             wire: Wire::default(),
+            allowed: AllowedOrigins::parse(allowed_origins),
+            expose,
         }
     }
 
@@ -117,34 +140,43 @@ impl SessionCore {
         self.take()
     }
 
-    /// When one is usable, calls `sink(target, value)` with `Bearer <token>` (or the bare
-    /// token when `bearer` is false). With `want`, first tells the core a token is wanted,
+    /// Whether a request to the serialized `url` may carry the token: its origin is one
+    /// of the allowed origins, exactly (see [`crate::core::origin`]).
+    pub fn allows(&self, url: &str) -> bool {
+        self.allowed.allows(url)
+    }
+
+    /// Writes `Authorization: Bearer <token>` into `headers` (a `Headers`) for a request
+    /// to the serialized `url`, when its origin is allowed and a token is usable. An empty
+    /// `url` writes nothing and only asks (for `accessToken()`, then
+    /// [`SessionCore::exposed`]). With `want`, first tells the core a token is wanted,
     /// which may start a refresh inside the lead window; without it (logout) nothing is
     /// started. Returns the token's generation (at least 1) or one of the `LEND_*`
-    /// statuses; any effects and the refusal wait in [`SessionCore::take`].
-    pub fn lend(
-        &mut self,
-        sink: &Function,
-        target: &JsValue,
-        now: f64,
-        rand: f64,
-        bearer: bool,
-        want: bool,
-    ) -> f64 {
+    /// statuses ([`LEND_NOT_ALLOWED`] before anything else); any effects and the refusal
+    /// wait in [`SessionCore::take`].
+    pub fn lend(&mut self, headers: &JsValue, url: &str, now: f64, rand: f64, want: bool) -> f64 {
         self.wire.clear();
+        let probe = url.is_empty();
+        if !probe && !self.allowed.allows(url) {
+            return LEND_NOT_ALLOWED;
+        }
         if want {
             self.feed(Input::TokenWanted, now, rand);
         }
         let now = ms(now);
         if let Some((token, generation)) = self.session.usable_token(now) {
-            let prefix = if bearer { "Bearer " } else { "" };
-            // Exactly sized, so no reallocation leaves an unwiped copy behind.
-            let mut value = Zeroizing::new(String::with_capacity(
-                prefix.len().saturating_add(token.len()),
-            ));
-            value.push_str(prefix);
-            value.push_str(token.secret());
-            let _ = sink.call2(&JsValue::UNDEFINED, target, &JsValue::from_str(&value));
+            if !probe {
+                const PREFIX: &str = "Bearer ";
+                // Exactly sized, so no reallocation leaves an unwiped copy behind.
+                let mut value = Zeroizing::new(String::with_capacity(
+                    PREFIX.len().saturating_add(token.len()),
+                ));
+                value.push_str(PREFIX);
+                value.push_str(token.secret());
+                // Only a runtime bug passes something other than a Headers: the request
+                // then goes without a token and its 401 says so.
+                let _ = set_authorization(headers, &value);
+            }
             return generation as f64;
         }
         match self.session.phase() {
@@ -158,6 +190,16 @@ impl SessionCore {
                 self.wire.refuse(&reason);
                 LEND_FAILED
             }
+        }
+    }
+
+    /// The bare token for `accessToken()`: only for a core created with `expose`, and
+    /// only while a token is usable at `now`; empty otherwise. Ask [`SessionCore::lend`]
+    /// (with an empty `url`) first, to wait for a refresh.
+    pub fn exposed(&self, now: f64) -> String {
+        match self.session.usable_token(ms(now)) {
+            Some((token, _)) if self.expose => String::from(token.secret()),
+            _ => String::new(),
         }
     }
 

@@ -1,73 +1,312 @@
 //! Post-processing of the wasm-bindgen glue (`pkg/token_warden.js` and its `.d.ts`).
 //!
-//! Every edit is an exact text replacement that must match the expected number of times,
-//! so a wasm-bindgen upgrade that changes the glue fails the build instead of silently
-//! shipping an unhardened package.
+//! The adversary is a script on the page that runs after the package loaded and may
+//! replace any built-in: a prototype method, a getter, a global. The glue as generated
+//! hands such a script the keys:
+//!
+//! * its init functions return the instance exports, and with them `memory`;
+//! * every memory view it builds goes through `%TypedArray%.prototype.byteLength`,
+//!   `subarray`, `slice` (whose species lookup reads `constructor`), the `Uint8Array`
+//!   global and `WebAssembly.Memory.prototype.buffer`; every string through
+//!   `String.prototype.charCodeAt`/`slice`, `TextEncoder.prototype.encodeInto` and
+//!   `TextDecoder.prototype.decode`: each is handed the wasm memory or the text (a
+//!   token response body, the `Authorization` value);
+//! * the externref table goes through `WebAssembly.Table.prototype.set`, a
+//!   `SessionCore` through `FinalizationRegistry.prototype.register`;
+//! * a method reads its receiver's pointer from `this.__wbg_ptr`, so
+//!   `SessionCore.prototype.lend.call({ __wbg_ptr: N }, ...)` acts on the manager's own
+//!   core (N is the same on every load of a build), and `SessionCore.prototype` is
+//!   writable, so a script can replace a method and be handed the genuine receiver.
+//!
+//! The edits below capture every built-in the glue touches after load in a prologue that
+//! runs when the module is evaluated, route each call through them, keep each core's
+//! pointer in a `WeakMap` only this module can write (a receiver it did not construct
+//! throws before reaching the wasm: forging is impossible, not merely hard), and freeze
+//! the class. The core writes the token through `twSetAuthorization`, defined in the
+//! prologue (the Rust side imports it by that name).
+//!
+//! Every edit is an exact text replacement that must match the expected number of times
+//! (or, for the per-method call sites, at least once), and the result must not contain
+//! any of [`FORBIDDEN`], so a wasm-bindgen upgrade that changes the glue fails the build
+//! instead of silently shipping an unhardened package.
 
 use crate::cmd::Result;
 
-/// One edit: `from` must occur exactly `times` times.
+/// How many times an edit must match.
+#[derive(Clone, Copy)]
+enum Times {
+    /// Exactly this many.
+    Exactly(usize),
+    /// At least once: one per method of the class; [`FORBIDDEN`] then checks none is left.
+    EveryMethod,
+}
+
+/// One edit: `from` must occur as `times` says.
 struct Edit {
     from: &'static str,
     to: &'static str,
-    times: usize,
+    times: Times,
 }
 
-/// The glue's init functions hand the caller the instance exports, and with them
-/// `memory`: any script on the page could `import()` the glue, call its `default()` and
-/// read the token out of linear memory. Ours return nothing. The one JS function the core
-/// calls with a token (the lent setter) is invoked through `Reflect.apply` captured at
-/// load, not through `Function.prototype.call`/`apply`, which a page script may replace.
-const JS_EDITS: [Edit; 5] = [
+const fn once(from: &'static str, to: &'static str) -> Edit {
     Edit {
-        from: "    wasm.__wbindgen_start();\n    return wasm;\n",
-        to: "    wasm.__wbindgen_start();\n",
-        times: 1,
-    },
+        from,
+        to,
+        times: Times::Exactly(1),
+    }
+}
+
+/// What the glue captures when it loads, and the helpers that use it.
+const PROLOGUE: &str = r#"/* @ts-self-types="./token_warden.d.ts" */
+// token-warden (xtask/src/glue.rs): every built-in this glue calls after load, captured
+// now. A script that later replaces or patches one of them (a prototype method, a getter,
+// a global) is never handed the wasm memory, a view of it, a string on its way in or out,
+// the externref table or a SessionCore; a SessionCore method called on an object this
+// module did not construct throws before it reaches the wasm.
+const twApply = Reflect.apply;
+const twU8 = Uint8Array;
+const twF64 = Float64Array;
+const twBufferOf = Reflect.getOwnPropertyDescriptor(WebAssembly.Memory.prototype, 'buffer').get;
+const twTableSet = WebAssembly.Table.prototype.set;
+const twTextDecoder = TextDecoder;
+const twDecode = TextDecoder.prototype.decode;
+let twDecoder = new twTextDecoder('utf-8', { __proto__: null, ignoreBOM: true });
+let twDecoded = 0;
+const twEncoder = new TextEncoder();
+const twEncodeInto = TextEncoder.prototype.encodeInto;
+const twHeadersSet = typeof Headers === 'function' ? Headers.prototype.set : undefined;
+const twCores = new WeakMap();
+const twCoreGet = WeakMap.prototype.get;
+const twCoreSet = WeakMap.prototype.set;
+const twCoreDelete = WeakMap.prototype.delete;
+const twRegister = typeof FinalizationRegistry === 'function' ? FinalizationRegistry.prototype.register : undefined;
+const twUnregister = typeof FinalizationRegistry === 'function' ? FinalizationRegistry.prototype.unregister : undefined;
+const twTypeError = TypeError;
+const twFreeze = Object.freeze;
+/** `len` bytes of the wasm memory from `ptr`: a fresh view that only captured built-ins see. */
+function twBytes(ptr, len) {
+    return new twU8(twApply(twBufferOf, wasm.memory, []), ptr, len);
+}
+/** The pointer of a live SessionCore this module constructed; any other receiver throws. */
+function twPtr(core) {
+    const ptr = twApply(twCoreGet, twCores, [core]);
+    if (ptr === undefined) throw new twTypeError('not a live SessionCore of this module');
+    return ptr;
+}
+function twAdopt(core, ptr) {
+    twApply(twCoreSet, twCores, [core, ptr]);
+    if (twRegister) twApply(twRegister, SessionCoreFinalization, [core, ptr, core]);
+}
+function twRelease(core) {
+    const ptr = twPtr(core);
+    twApply(twCoreDelete, twCores, [core]);
+    if (twUnregister) twApply(twUnregister, SessionCoreFinalization, [core]);
+    return ptr;
+}
+/** The core's only way out for the token: `Authorization` on a `Headers`. */
+function twSetAuthorization(headers, value) {
+    twApply(twHeadersSet, headers, ['Authorization', value]);
+}
+"#;
+
+const JS_EDITS: [Edit; 19] = [
+    once(r#"/* @ts-self-types="./token_warden.d.ts" */
+"#, PROLOGUE),
+    // The init functions hand out nothing (by default they return the exports, `memory`
+    // included, to any script that imports the glue and calls them).
+    once(
+        "    wasm.__wbindgen_start();\n    return wasm;\n",
+        "    wasm.__wbindgen_start();\n",
+    ),
     Edit {
         from: "if (wasm !== undefined) return wasm;",
         to: "if (wasm !== undefined) return;",
-        times: 2,
+        times: Times::Exactly(2),
     },
+    // Receivers: the pointer lives in the WeakMap, never on the object.
+    once(
+        "        this.__wbg_ptr = ret;\n        SessionCoreFinalization.register(this, this.__wbg_ptr, this);\n",
+        "        twAdopt(this, ret);\n",
+    ),
+    once(
+        "        const ptr = this.__wbg_ptr;\n        this.__wbg_ptr = 0;\n        SessionCoreFinalization.unregister(this);\n        return ptr;\n",
+        "        return twRelease(this);\n",
+    ),
     Edit {
-        from: "const ret = arg0.call(arg1, arg2, arg3);",
-        to: "const ret = twApply(arg0, arg1, [arg2, arg3]);",
-        times: 1,
+        from: "(this.__wbg_ptr",
+        to: "(twPtr(this)",
+        times: Times::EveryMethod,
     },
+    // No method can be replaced to be handed the genuine receiver and its arguments.
+    once(
+        "if (Symbol.dispose) SessionCore.prototype[Symbol.dispose] = SessionCore.prototype.free;\n",
+        "if (Symbol.dispose) SessionCore.prototype[Symbol.dispose] = SessionCore.prototype.free;\ntwFreeze(SessionCore.prototype);\ntwFreeze(SessionCore);\n",
+    ),
+    // Effect records come back as a copy: the callers need not slice a view.
     Edit {
-        from: "return f.apply(this, args);",
-        to: "return twApply(f, this, args);",
-        times: 1,
+        from: "getArrayF64FromWasm0(ret[0], ret[1]).slice()",
+        to: "getArrayF64FromWasm0(ret[0], ret[1])",
+        times: Times::EveryMethod,
     },
-    Edit {
-        from: "let wasmModule, wasmInstance, wasm;\n",
-        to: "let wasmModule, wasmInstance, wasm;\n// token-warden: captured at load (xtask/src/glue.rs).\nconst twApply = Reflect.apply;\n",
-        times: 1,
-    },
+    once(
+        "function getArrayF64FromWasm0(ptr, len) {\n    ptr = ptr >>> 0;\n    return getFloat64ArrayMemory0().subarray(ptr / 8, ptr / 8 + len);\n}\n",
+        "function getArrayF64FromWasm0(ptr, len) {\n    ptr = ptr >>> 0;\n    const view = new twF64(twApply(twBufferOf, wasm.memory, []), ptr, len);\n    const copy = new twF64(len);\n    for (let i = 0; i < len; i++) copy[i] = view[i];\n    return copy;\n}\n",
+    ),
+    once(
+        "function getFloat64ArrayMemory0() {\n    if (cachedFloat64ArrayMemory0 === null || cachedFloat64ArrayMemory0.byteLength === 0) {\n        cachedFloat64ArrayMemory0 = new Float64Array(wasm.memory.buffer);\n    }\n    return cachedFloat64ArrayMemory0;\n}\n",
+        "function getFloat64ArrayMemory0() {\n    return new twF64(twApply(twBufferOf, wasm.memory, []));\n}\n",
+    ),
+    once(
+        "function getUint8ArrayMemory0() {\n    if (cachedUint8ArrayMemory0 === null || cachedUint8ArrayMemory0.byteLength === 0) {\n        cachedUint8ArrayMemory0 = new Uint8Array(wasm.memory.buffer);\n    }\n    return cachedUint8ArrayMemory0;\n}\n",
+        "function getUint8ArrayMemory0() {\n    return new twU8(twApply(twBufferOf, wasm.memory, []));\n}\n",
+    ),
+    // Strings out: the captured decoder on a fresh view (and Safari's 2 GB workaround,
+    // counted from the length the wasm gave, not from the view).
+    once(
+        "function getStringFromWasm0(ptr, len) {\n    ptr = ptr >>> 0;\n    return decodeText(getUint8ArrayMemory0().subarray(ptr, ptr + len));\n}\n",
+        "function getStringFromWasm0(ptr, len) {\n    ptr = ptr >>> 0;\n    twDecoded += len;\n    if (twDecoded >= MAX_SAFARI_DECODE_BYTES) {\n        twDecoder = new twTextDecoder('utf-8', { __proto__: null, ignoreBOM: true });\n        twDecoded = len;\n    }\n    return twApply(twDecode, twDecoder, [twBytes(ptr, len)]);\n}\n",
+    ),
+    once(
+        "function decodeText(bytes) {\n    numBytesDecoded += bytes.length;\n    if (numBytesDecoded >= MAX_SAFARI_DECODE_BYTES) {\n        cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });\n        cachedTextDecoder.decode();\n        numBytesDecoded = bytes.length;\n    }\n    return cachedTextDecoder.decode(bytes);\n}\n",
+        "function decodeText(bytes) {\n    return twApply(twDecode, twDecoder, [bytes]);\n}\n",
+    ),
+    // Strings in: the captured encoder into a fresh view, no `String.prototype` method;
+    // ASCII in one pass, anything else encoded again into room for the worst case.
+    once(
+        r#"function passStringToWasm0(arg, malloc, realloc) {
+    if (realloc === undefined) {
+        const buf = cachedTextEncoder.encode(arg);
+        const ptr = malloc(buf.length, 1) >>> 0;
+        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
+        WASM_VECTOR_LEN = buf.length;
+        return ptr;
+    }
+
+    let len = arg.length;
+    let ptr = malloc(len, 1) >>> 0;
+
+    const mem = getUint8ArrayMemory0();
+
+    let offset = 0;
+
+    for (; offset < len; offset++) {
+        const code = arg.charCodeAt(offset);
+        if (code > 0x7F) break;
+        mem[ptr + offset] = code;
+    }
+    if (offset !== len) {
+        if (offset !== 0) {
+            arg = arg.slice(offset);
+        }
+        ptr = realloc(ptr, len, len = offset + arg.length * 3, 1) >>> 0;
+        const view = getUint8ArrayMemory0().subarray(ptr + offset, ptr + len);
+        const ret = cachedTextEncoder.encodeInto(arg, view);
+
+        offset += ret.written;
+        ptr = realloc(ptr, len, offset, 1) >>> 0;
+    }
+
+    WASM_VECTOR_LEN = offset;
+    return ptr;
+}
+"#,
+        r#"function passStringToWasm0(arg, malloc, realloc) {
+    const len = arg.length;
+    const room = len * 3;
+    let ptr = malloc(realloc === undefined ? room : len, 1) >>> 0;
+    let done = twApply(twEncodeInto, twEncoder, [arg, twBytes(ptr, realloc === undefined ? room : len)]);
+    if (done.read !== len) {
+        ptr = realloc(ptr, len, room, 1) >>> 0;
+        done = twApply(twEncodeInto, twEncoder, [arg, twBytes(ptr, room)]);
+    }
+    if (realloc !== undefined && done.written !== len) ptr = realloc(ptr, room, done.written, 1) >>> 0;
+    WASM_VECTOR_LEN = done.written;
+    return ptr;
+}
+"#,
+    ),
+    once(
+        r#"
+if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}
+"#,
+        "\n",
+    ),
+    // Calls into JS (the token's setter, an import that throws) and the externref table.
+    once(
+        "        return f.apply(this, args);\n",
+        "        return twApply(f, this, args);\n",
+    ),
+    once(
+        "    wasm.__wbindgen_externrefs.set(idx, obj);\n",
+        "    twApply(twTableSet, wasm.__wbindgen_externrefs, [idx, obj]);\n",
+    ),
+    once(
+        "twSetAuthorization(arg0, getStringFromWasm0(arg1, arg2));",
+        "twSetAuthorization(arg0, getStringFromWasm0(arg1, arg2));",
+    ),
+    once(
+        "const cachedTextEncoder = new TextEncoder();\n",
+        "",
+    ),
+];
+
+/// What no hardened glue may contain: each reaches a built-in a page script can replace
+/// after load while holding the memory, a string, the table or a receiver, or hands out
+/// the exports.
+pub const FORBIDDEN: [&str; 17] = [
+    "__wbg_ptr",
+    ".subarray(",
+    ".slice(",
+    ".byteLength",
+    "bytes.length",
+    "buf.length",
+    "charCodeAt",
+    ".call(",
+    ".apply(",
+    "Finalization.register(",
+    "Finalization.unregister(",
+    "cachedTextEncoder",
+    "cachedTextDecoder.decode(bytes",
+    "__wbindgen_externrefs.set(",
+    "memory.buffer",
+    "return wasm;",
+    "arg.slice",
 ];
 
 /// The declarations follow: the init functions resolve to nothing.
 const DTS_EDITS: [Edit; 2] = [
-    Edit {
-        from: "SyncInitInput): InitOutput;",
-        to: "SyncInitInput): void;",
-        times: 1,
-    },
-    Edit {
-        from: "Promise<InitInput>): Promise<InitOutput>;",
-        to: "Promise<InitInput>): Promise<void>;",
-        times: 1,
-    },
+    once("SyncInitInput): InitOutput;", "SyncInitInput): void;"),
+    once(
+        "Promise<InitInput>): Promise<InitOutput>;",
+        "Promise<InitInput>): Promise<void>;",
+    ),
 ];
 
 fn apply(text: &str, edits: &[Edit], file: &str) -> Result<String> {
     let mut out = text.to_owned();
     for edit in edits {
         let found = out.matches(edit.from).count();
-        if found != edit.times {
+        let expected = match edit.times {
+            Times::Exactly(n) => found == n,
+            Times::EveryMethod => found >= 1,
+        };
+        if !expected {
+            let want = match edit.times {
+                Times::Exactly(n) => n.to_string(),
+                Times::EveryMethod => "at least 1".to_owned(),
+            };
             return Err(format!(
-                "{file}: expected {} occurrence(s) of {:?}, found {found}; has wasm-bindgen changed its glue?",
-                edit.times, edit.from
+                "{file}: expected {want} occurrence(s) of {:?}, found {found}; has wasm-bindgen changed its glue?",
+                edit.from
             ));
         }
         out = out.replace(edit.from, edit.to);
@@ -77,7 +316,13 @@ fn apply(text: &str, edits: &[Edit], file: &str) -> Result<String> {
 
 /// The hardened glue.
 pub fn harden_js(text: &str) -> Result<String> {
-    apply(text, &JS_EDITS, "token_warden.js")
+    let out = apply(text, &JS_EDITS, "token_warden.js")?;
+    if let Some(left) = FORBIDDEN.iter().find(|f| out.contains(**f)) {
+        return Err(format!(
+            "token_warden.js: {left:?} is still in the hardened glue; has wasm-bindgen changed its glue?"
+        ));
+    }
+    Ok(out)
 }
 
 /// The declarations of the hardened glue.
@@ -89,23 +334,56 @@ pub fn harden_dts(text: &str) -> Result<String> {
 mod tests {
     use super::*;
 
-    const GLUE: &str = "let wasmModule, wasmInstance, wasm;\nfunction f(instance) {\n    wasm = instance.exports;\n    wasm.__wbindgen_start();\n    return wasm;\n}\nfunction initSync(m) {\n    if (wasm !== undefined) return wasm;\n}\nasync function init(m) {\n    if (wasm !== undefined) return wasm;\n}\nfunction handleError(f, args) {\n    try {\n        return f.apply(this, args);\n    } catch (e) {}\n}\nconst i = { c: function (arg0, arg1, arg2, arg3) {\n            const ret = arg0.call(arg1, arg2, arg3);\n            return ret;\n        } };\n";
+    /// A glue made of exactly what the edits expect, plus two methods as wasm-bindgen
+    /// writes them.
+    fn glue() -> String {
+        let mut text = String::new();
+        for edit in &JS_EDITS {
+            let n = match edit.times {
+                Times::Exactly(n) => n,
+                Times::EveryMethod => 0,
+            };
+            for _ in 0..n {
+                text.push_str(edit.from);
+                text.push('\n');
+            }
+        }
+        text.push_str("    take() {\n        const ret = wasm.sessioncore_take(this.__wbg_ptr);\n        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();\n        return v1;\n    }\n");
+        text.push_str("    phase() {\n        const ret = wasm.sessioncore_phase(this.__wbg_ptr, 1);\n        return ret;\n    }\n");
+        text
+    }
 
     #[test]
-    fn no_init_path_returns_the_exports_and_calls_go_through_the_captured_apply() {
-        let out = harden_js(GLUE).unwrap();
-        assert!(!out.contains("return wasm"), "{out}");
-        assert!(!out.contains(".call(") && !out.contains(".apply("), "{out}");
-        assert!(out.contains("const twApply = Reflect.apply;"));
-        assert_eq!(out.matches("twApply(").count(), 2);
+    fn the_hardened_glue_reaches_no_built_in_a_page_can_replace() {
+        let out = harden_js(&glue()).unwrap();
+        for forbidden in FORBIDDEN {
+            assert!(!out.contains(forbidden), "{forbidden} in {out}");
+        }
+        assert!(out.starts_with(PROLOGUE));
+        assert!(out.contains("wasm.sessioncore_take(twPtr(this));"));
+        assert!(out.contains("wasm.sessioncore_phase(twPtr(this), 1);"));
+        assert!(out.contains("twFreeze(SessionCore.prototype);"));
         assert_eq!(out.matches('{').count(), out.matches('}').count(), "{out}");
     }
 
     #[test]
     fn a_changed_glue_fails_loudly() {
-        let changed = GLUE.replace("arg0.call(arg1, arg2, arg3)", "arg0.call(arg1, arg2)");
+        let changed = glue().replace(
+            "return f.apply(this, args);",
+            "return f.call(this, ...args);",
+        );
         let err = harden_js(&changed).unwrap_err();
         assert!(err.contains("has wasm-bindgen changed its glue"), "{err}");
-        assert!(harden_js(&GLUE.replace("return wasm;", "")).is_err());
+        assert!(harden_js(&glue().replace("return wasm;", "")).is_err());
+        // A new helper that views the memory the old way is caught even if every edit matched.
+        let extra = format!(
+            "{}function more(p) {{ return getUint8ArrayMemory0().subarray(p); }}\n",
+            glue()
+        );
+        let err = harden_js(&extra).unwrap_err();
+        assert!(err.contains(".subarray("), "{err}");
+        // A method the per-method edits missed still reads `__wbg_ptr`: caught.
+        let missed = format!("{}    x() {{ return this.__wbg_ptr; }}\n", glue());
+        assert!(harden_js(&missed).unwrap_err().contains("__wbg_ptr"));
     }
 }
