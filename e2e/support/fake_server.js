@@ -3,7 +3,8 @@
 // TokenManager captures it. Load the wasm first (`loadTokenWarden()`): its download goes
 // through fetch too. Routes (the auth paths are options, so tests can play a backend
 // with other paths):
-//   POST /auth/refresh, /auth/login  -> the next scripted answer, else `always`, else a fresh token
+//   POST /auth/refresh, /auth/login  -> the next scripted answer, else `always`, else (or
+//                                       for an answer with neither status nor body) a fresh token
 //   POST /auth/logout                -> 204
 //   ANY  /api/...                    -> 200 if the bearer is the current token, else 401
 //                                       with `wwwAuthenticate` (null: no such header)
@@ -140,7 +141,10 @@ export class FakeServer {
     if (answer?.hang) await abortable(req.signal, new Promise(() => {}));
     if (delay) await abortable(req.signal, sleep(delay));
     if (answer?.networkError) throw new TypeError('Failed to fetch');
-    if (!answer) return new Response(this.tokenResponse(), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    // No answer, or one that only delays: a fresh token.
+    if (answer?.status === undefined && answer?.body === undefined) {
+      return new Response(this.tokenResponse(), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    }
     const body = typeof answer.body === 'function' ? answer.body(this) : answer.body;
     return new Response(body ?? null, { status: answer.status ?? 200, headers: answer.headers ?? {} });
   }
