@@ -33,9 +33,15 @@ export function capture() {
   // The getters a request carrying the token is read through: a replaced getter would
   // otherwise be handed the request, and could read its headers once the token is in.
   const getter = (name) => Object.getOwnPropertyDescriptor(Request.prototype, name)?.get;
-  const [requestHeaders, requestUrl, requestBody] = ['headers', 'url', 'body'].map(getter);
+  const [requestHeaders, requestUrl, requestBody, requestSignal] = ['headers', 'url', 'body', 'signal'].map(getter);
   const { clone } = Request.prototype;
-  const base = () => global.location?.href;
+  // URLs resolve as `fetch` resolves them: against the document's base URL, so a
+  // `<base href>` counts (the page's location where there is no document).
+  const baseURI = Object.getOwnPropertyDescriptor(global.Node?.prototype ?? {}, 'baseURI')?.get;
+  const base = () => {
+    const document = global.document;
+    return document && baseURI ? apply(baseURI, document, []) : global.location?.href;
+  };
   const parse = (args) => {
     try {
       return construct(URL, args);
@@ -50,6 +56,8 @@ export function capture() {
     headers: (init) => construct(Headers, [init ?? undefined]),
     /** The headers a token is written into: read through the getter captured now. */
     headersOf: (request) => apply(requestHeaders, request, []),
+    /** The request's AbortSignal (it follows the caller's); undefined without the getter. */
+    signalOf: (request) => (requestSignal ? apply(requestSignal, request, []) : undefined),
     /** Whether the request has a body (browsers without `Request.body` say no). */
     hasBody: (request) => (requestBody ? apply(requestBody, request, []) !== null : false),
     clone: (request) => apply(clone, request, []),
@@ -58,9 +66,9 @@ export function capture() {
     set: (headers, name, value) => apply(set, headers, [name, value]),
     /** The lender the core hands the token to: sets `Authorization` on `headers`. */
     setAuthorization: (headers, value) => apply(set, headers, ['Authorization', value]),
-    /** The absolute URL for `url`, resolved against the page; null if invalid. */
+    /** The absolute URL for `url`, resolved against `document.baseURI` as fetch would; null if invalid. */
     absolute: (url) => parse([url, base()])?.href ?? null,
-    /** The serialized origin of `url`, resolved against the page; null if invalid. */
+    /** The serialized origin of `url`, resolved against `document.baseURI`; null if invalid. */
     origin: (url) => parse([url, base()])?.origin ?? null,
     /** A request's origin; its URL is absolute, so the page's location is not read. */
     requestOrigin: (request) => parse([apply(requestUrl, request, [])])?.origin ?? null,
@@ -70,12 +78,13 @@ export function capture() {
 /**
  * POSTs one of our own requests: credentials included, never cached, redirects not
  * followed, `Accept: application/json`, the CSRF header, and `auth(headers)` to add a
- * bearer. Aborted after `timeoutMs` or through `controller`. Resolves
- * `[status, body, header, receivedAt]` for `SessionCore.reply`: the status is
- * NO_RESPONSE/TIMED_OUT without a response, 302 for a redirect; the header is `Date` of a
- * 2xx and `Retry-After` otherwise. Throws only `invalid_options` for an unusable `init`.
+ * bearer. Aborted after `timeoutMs`, through `controller`, or when the app's `signal`
+ * aborts. Resolves `[status, body, header, receivedAt]` for `SessionCore.reply`: the
+ * status is NO_RESPONSE/TIMED_OUT without a response, 302 for a redirect; the header is
+ * `Date` of a 2xx and `Retry-After` otherwise. Throws only `invalid_options` for an
+ * unusable `init`.
  */
-export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, readBody, controller }) {
+export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, readBody, controller, signal }) {
   const isObject = appInit !== null && typeof appInit === 'object';
   const init = Object.assign({}, isObject ? appInit : undefined);
   let headers;
@@ -105,6 +114,8 @@ export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, r
     late = true;
     controller.abort();
   }, clampDelay(timeoutMs));
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   const noResponse = () => [late ? TIMED_OUT : NO_RESPONSE, '', '', Date.now()];
   try {
     let response;
@@ -127,6 +138,7 @@ export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, r
     return [status, body, response.headers.get(ok ? 'date' : 'retry-after') ?? '', receivedAt];
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
     // Whatever is still streaming is not wanted any more.
     controller.abort();
   }
