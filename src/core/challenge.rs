@@ -30,138 +30,98 @@ impl BearerError {
 /// values may be tokens or quoted strings with `\` escapes. Unparseable text (an
 /// unterminated quoted string, a stray byte) ends the scan with what was found so far.
 pub fn bearer_error(header: &str) -> BearerError {
-    let mut scan = Scan {
-        bytes: header.as_bytes(),
-        at: 0,
-    };
+    let b = header.as_bytes();
+    let mut i = 0;
     let mut in_bearer = false;
     loop {
-        scan.skip(|b| b == b',' || is_space(b));
-        if scan.at >= scan.bytes.len() {
-            return BearerError::None;
+        i = skip_spaces(b, i, true);
+        let start = i;
+        while b.get(i).copied().is_some_and(is_tchar) {
+            i += 1;
         }
-        let name = scan.take(is_tchar);
-        if name.is_empty() {
-            return BearerError::None;
-        }
-        scan.skip(is_space);
-        if scan.peek() == Some(b'=') && !scan.is_padding() {
-            scan.at += 1;
-            scan.skip(is_space);
-            let Some(value) = scan.value() else {
-                return BearerError::None;
-            };
-            if in_bearer && name.eq_ignore_ascii_case(b"error") {
-                return if value.is_invalid_token() {
-                    BearerError::InvalidToken
-                } else {
-                    BearerError::Other
-                };
-            }
-        } else if scan.peek() == Some(b'=') {
-            // token68 padding (`Negotiate abc==`): not a parameter.
-            scan.skip(|b| b == b'=');
-        } else {
+        let name = match b.get(start..i) {
+            Some(name) if !name.is_empty() => name,
+            _ => return BearerError::None,
+        };
+        i = skip_spaces(b, i, false);
+        if b.get(i) != Some(&b'=') {
             // A new challenge's scheme (or a token68 right after one): only the scheme
             // `Bearer` opens the parameters we read.
             in_bearer = name.eq_ignore_ascii_case(b"bearer");
+            continue;
         }
-    }
-}
-
-/// A value as it appears in the header: a token, or the inside of a quoted string.
-struct Value<'a> {
-    raw: &'a [u8],
-    quoted: bool,
-}
-
-impl Value<'_> {
-    fn is_invalid_token(&self) -> bool {
-        const WANTED: &[u8] = b"invalid_token";
-        if !self.quoted {
-            return self.raw.eq_ignore_ascii_case(WANTED);
-        }
-        // Unescape on the fly: `\x` stands for `x`.
-        let mut wanted = WANTED.iter();
-        let mut raw = self.raw.iter();
-        while let Some(&b) = raw.next() {
-            let b = if b == b'\\' {
-                match raw.next() {
-                    Some(&escaped) => escaped,
-                    None => return false,
-                }
-            } else {
-                b
-            };
-            match wanted.next() {
-                Some(w) if w.eq_ignore_ascii_case(&b) => {}
-                _ => return false,
+        i = skip_spaces(b, i + 1, false);
+        if matches!(b.get(i), None | Some(b'=' | b',')) {
+            // token68 padding (`Negotiate abc==`): not a parameter.
+            while b.get(i) == Some(&b'=') {
+                i += 1;
             }
+            continue;
         }
-        wanted.next().is_none()
-    }
-}
-
-struct Scan<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Scan<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
-    }
-
-    fn skip(&mut self, keep: impl Fn(u8) -> bool) {
-        while self.peek().is_some_and(&keep) {
-            self.at += 1;
+        // The value: a quoted string (`\x` stands for `x`) or a token. Its bytes are
+        // compared with `invalid_token` as they are read.
+        let quoted = b.get(i) == Some(&b'"');
+        if quoted {
+            i += 1;
         }
-    }
-
-    fn take(&mut self, keep: impl Fn(u8) -> bool) -> &'a [u8] {
-        let start = self.at;
-        self.skip(keep);
-        self.bytes.get(start..self.at).unwrap_or_default()
-    }
-
-    /// Whether the `=` at the cursor is token68 padding: followed by another `=`, a
-    /// comma, or the end, rather than by a parameter value.
-    fn is_padding(&self) -> bool {
-        let mut next = self.at + 1;
-        while self.bytes.get(next).is_some_and(|&b| is_space(b)) {
-            next += 1;
-        }
-        matches!(self.bytes.get(next), None | Some(b'=') | Some(b','))
-    }
-
-    /// A parameter value: a quoted string (its inside, escapes kept) or a token.
-    fn value(&mut self) -> Option<Value<'a>> {
-        if self.peek() != Some(b'"') {
-            let raw = self.take(|b| b != b',' && !is_space(b));
-            return Some(Value { raw, quoted: false });
-        }
-        self.at += 1;
-        let start = self.at;
+        let mut matched = 0;
+        let mut same = true;
         loop {
-            match self.peek()? {
-                b'"' => break,
-                b'\\' => self.at += 2,
-                _ => self.at += 1,
-            }
+            let Some(&c) = b.get(i) else {
+                if quoted {
+                    // Unterminated: nothing trustworthy was said.
+                    return BearerError::None;
+                }
+                break;
+            };
+            i += 1;
+            let c = match c {
+                b'"' if quoted => break,
+                b'\\' if quoted => match b.get(i) {
+                    Some(&escaped) => {
+                        i += 1;
+                        escaped
+                    }
+                    None => return BearerError::None,
+                },
+                b',' | b' ' | b'\t' if !quoted => {
+                    i -= 1;
+                    break;
+                }
+                c => c,
+            };
+            same &= INVALID_TOKEN
+                .get(matched)
+                .is_some_and(|w| w.eq_ignore_ascii_case(&c));
+            matched += 1;
         }
-        let raw = self.bytes.get(start..self.at)?;
-        self.at += 1;
-        Some(Value { raw, quoted: true })
+        if in_bearer && name.eq_ignore_ascii_case(b"error") {
+            return if same && matched == INVALID_TOKEN.len() {
+                BearerError::InvalidToken
+            } else {
+                BearerError::Other
+            };
+        }
     }
 }
 
-fn is_space(b: u8) -> bool {
-    b == b' ' || b == b'\t'
+const INVALID_TOKEN: &[u8] = b"invalid_token";
+
+/// The index of the first byte from `i` that is not a space or tab (nor a comma, with
+/// `commas`).
+fn skip_spaces(b: &[u8], mut i: usize, commas: bool) -> usize {
+    while let Some(&c) = b.get(i) {
+        if !(c == b' ' || c == b'\t' || (commas && c == b',')) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// An RFC 9110 `tchar`, plus `/` so a token68 is read whole.
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~/".contains(&b)
+    matches!(b, b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'/' | b'^'..=b'`' | b'|' | b'~')
 }
 
 #[cfg(test)]

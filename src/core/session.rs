@@ -149,7 +149,7 @@ impl Session {
         }
         if let Input::Cancel { id } = input {
             // Before the bounds are checked: an aborted caller gets no settle.
-            self.waiters.retain(|w| w.id != id);
+            self.take_waiter(id);
         }
         self.drop_expired_token(now_ms);
         self.expire_waiters(now_ms, &mut fx);
@@ -324,49 +324,72 @@ impl Session {
         }
     }
 
+    /// Removes the waiter `id`; whether it was waiting.
+    fn take_waiter(&mut self, id: u64) -> bool {
+        match self.waiters.iter().position(|w| w.id == id) {
+            Some(at) => {
+                self.waiters.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Settles the waiter `id`, if it still waits.
     fn settle(&mut self, id: u64, outcome: Result<(), Error>, fx: &mut Vec<Effect>) {
-        if let Some(at) = self.waiters.iter().position(|w| w.id == id) {
-            self.waiters.remove(at);
+        if self.take_waiter(id) {
             fx.push(Effect::Settle { id, outcome });
         }
     }
 
-    /// Settles every waiter for which `rule` has an outcome, in the order they came.
-    fn settle_where(
+    /// Settles, in the order they came, the waiters of each kind that has an outcome
+    /// (`[token, start, refresh]`, as [`Want`] orders them) and that `due` picks.
+    /// One non-generic loop for every rule: each generic instantiation costs bytes.
+    fn settle_kinds(
         &mut self,
         fx: &mut Vec<Effect>,
-        rule: impl Fn(Want) -> Option<Result<(), Error>>,
+        outcomes: [Option<Result<(), Error>>; 3],
+        due_by_ms: Option<u64>,
     ) {
-        self.waiters.retain(|w| match rule(w.want) {
-            Some(outcome) => {
-                fx.push(Effect::Settle { id: w.id, outcome });
-                false
+        let mut i = 0;
+        while let Some(&w) = self.waiters.get(i) {
+            let kind = match w.want {
+                Want::Token => 0,
+                Want::Start => 1,
+                Want::Refresh => 2,
+            };
+            let due = due_by_ms.is_none_or(|now| now >= w.deadline_ms);
+            match outcomes.get(kind) {
+                Some(Some(outcome)) if due => {
+                    self.waiters.remove(i);
+                    fx.push(Effect::Settle {
+                        id: w.id,
+                        outcome: outcome.clone(),
+                    });
+                }
+                _ => i += 1,
             }
-            None => true,
-        });
+        }
     }
 
-    /// Waiters whose bound has passed.
+    /// Every waiter of the kinds given an outcome.
+    fn settle_all(&mut self, fx: &mut Vec<Effect>, outcomes: [Option<Result<(), Error>>; 3]) {
+        self.settle_kinds(fx, outcomes, None);
+    }
+
+    /// Waiters whose bound has passed: `token_expired` for a token, the last failure
+    /// (or `timeout`) for `start()` and `refresh()`.
     fn expire_waiters(&mut self, now_ms: u64, fx: &mut Vec<Effect>) {
         if !self.waiters.iter().any(|w| now_ms >= w.deadline_ms) {
             return;
         }
-        let last = self.last_error.clone().unwrap_or(Error::Timeout);
-        self.waiters.retain(|w| {
-            if now_ms < w.deadline_ms {
-                return true;
-            }
-            let error = match w.want {
-                Want::Token => Error::TokenExpired,
-                Want::Start | Want::Refresh => last.clone(),
-            };
-            fx.push(Effect::Settle {
-                id: w.id,
-                outcome: Err(error),
-            });
-            false
-        });
+        let last = Err(self.last_error.clone().unwrap_or(Error::Timeout));
+        let outcomes = [
+            Some(Err(Error::TokenExpired)),
+            Some(last.clone()),
+            Some(last),
+        ];
+        self.settle_kinds(fx, outcomes, Some(now_ms));
     }
 
     /// Expired bytes are useless and still secret: wipe them as soon as we
@@ -379,7 +402,7 @@ impl Session {
 
     fn on_wait(&mut self, id: u64, want: Want, now_ms: u64, fx: &mut Vec<Effect>) {
         let deadline_ms = now_ms.saturating_add(self.wait_bound_ms(want));
-        self.waiters.retain(|w| w.id != id);
+        self.take_waiter(id);
         self.waiters.push(Waiter {
             id,
             want,
@@ -453,7 +476,7 @@ impl Session {
             }));
         }
         // Everyone waiting started before this grant: all of them are served by it.
-        self.settle_where(fx, |_| Some(Ok(())));
+        self.settle_all(fx, [Some(Ok(())), Some(Ok(())), Some(Ok(()))]);
     }
 
     fn on_failed(
@@ -483,10 +506,8 @@ impl Session {
             // out their bound (the network may come back).
             self.refresh = Refresh::Offline;
             self.offline_attempt_failed = true;
-            self.settle_where(fx, |want| match want {
-                Want::Start | Want::Refresh => Some(Err(error.clone())),
-                Want::Token => None,
-            });
+            let told = Some(Err(error.clone()));
+            self.settle_all(fx, [None, told.clone(), told]);
             return;
         }
         self.attempt = self.attempt.saturating_add(1);
@@ -503,7 +524,7 @@ impl Session {
             // `start()` settles with the first failure of the restore; the
             // restore goes on in the background. Everyone else waits for the
             // retry (or keeps using the still-valid token).
-            self.settle_where(fx, |want| (want == Want::Start).then(|| Err(error.clone())));
+            self.settle_all(fx, [None, Some(Err(error)), None]);
             return;
         }
         // Give up on this cycle. Non-transient errors land here at once:
@@ -514,7 +535,8 @@ impl Session {
             retry_at_ms: None,
         }));
         self.attempt = 0;
-        self.settle_where(fx, |_| Some(Err(error.clone())));
+        let all = Some(Err(error.clone()));
+        self.settle_all(fx, [all.clone(), all.clone(), all]);
         if self.phase == Phase::Restoring {
             self.refresh = Refresh::Scheduled;
             self.set_phase(Phase::SignedOut, fx);
@@ -636,11 +658,11 @@ impl Session {
                 message: WARN_TOO_MANY_REFRESHES.into(),
             }));
         }
-        let usable = self.usable_token(now_ms).is_some();
-        self.settle_where(fx, |want| match want {
-            Want::Token if usable => None,
-            _ => Some(Err(Error::TooManyRefreshes)),
-        });
+        let blocked = Some(Err(Error::TooManyRefreshes));
+        let token = (self.usable_token(now_ms).is_none())
+            .then(|| blocked.clone())
+            .flatten();
+        self.settle_all(fx, [token, blocked.clone(), blocked]);
     }
 
     /// Ends the session (logout, revoked grant, given up, dispose). A refresh
@@ -665,14 +687,13 @@ impl Session {
         if was_signed_in {
             fx.push(Effect::Emit(Event::SessionEnded { reason }));
         }
-        let disposed = phase == Phase::Disposed;
-        self.settle_where(fx, |want| {
-            Some(match want {
-                _ if disposed => Err(Error::Disposed),
-                Want::Token | Want::Start => Ok(()),
-                Want::Refresh => Err(error.clone()),
-            })
-        });
+        let outcomes = if phase == Phase::Disposed {
+            let gone = Some(Err(Error::Disposed));
+            [gone.clone(), gone.clone(), gone]
+        } else {
+            [Some(Ok(())), Some(Ok(())), Some(Err(error))]
+        };
+        self.settle_all(fx, outcomes);
     }
 
     /// Consumes one abandoned refresh outcome, if any are outstanding.
