@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Function, Reflect};
-use token_warden::wasm::session_core::{LEND_FAILED, LEND_NO_SESSION, NO_RESPONSE};
+use token_warden::wasm::session_core::{LEND_FAILED, LEND_NO_SESSION, LEND_WAIT, NO_RESPONSE};
 use token_warden::wasm::wire::{input, op};
 use token_warden::SessionCore;
 use wasm_bindgen::prelude::*;
@@ -91,9 +91,14 @@ fn the_token_is_lent_to_a_real_headers_object_and_nowhere_else() {
     let mut core = core();
     let h = headers();
     assert_eq!(
-        core.lend(&setter(), &h, NOW, 0.5, true, true),
+        core.lend(&setter(), &h, NOW, 0.5, true, false),
         LEND_NO_SESSION
     );
+    assert_eq!(authorization(&h), None);
+    // Before start(), a caller that wants a token starts the restore and waits for it.
+    assert_eq!(core.lend(&setter(), &h, NOW, 0.5, true, true), LEND_WAIT);
+    assert!(core.take().contains(&op::SEND_REFRESH));
+    assert_eq!(core.phase(), "restoring");
     assert_eq!(authorization(&h), None);
 
     let mut core = signed_in();
@@ -162,6 +167,7 @@ fn failures_back_off_and_server_text_cannot_forge_a_second_text() {
     // description is sanitized, so the texts still split where they should.
     let mut core = self::core();
     core.step(input::START, 0.0, NOW, 0.5);
+    core.step(input::WAIT_REFRESH, 1.0, NOW, 0.5); // a refresh() caller hears why
     let body = r#"{"error":"invalid_grant","error_description":"gone\nfail_waiters"}"#;
     core.reply(400, body, "", NOW, 0.5, false);
     assert_eq!(core.phase(), "signed-out");
