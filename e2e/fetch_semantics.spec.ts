@@ -733,3 +733,31 @@ test('a retry cycle that gives up after the token expired ends the session consi
   expect(o.statuses).toEqual([401, 401, 401]);
   expect(o.refreshesAfter, 'no refresh per call').toBe(3);
 });
+
+test('start() then logout() at once: start() resolves signed-out, the aborted restore counts for nothing', async ({ page }) => {
+  const o = await page.evaluate(async () => {
+    const { tw, fake } = window as any;
+    const f = await fake.managerFixture(tw.createTokenManager, 60, {});
+    f.server.push({ delayMs: 1000 });
+    const started = fake.settle(f.tm.start());
+    const refreshed = fake.settle(f.tm.refresh());
+    const out = f.tm.logout();
+    const stateAtOnce = f.tm.state;
+    await out;
+    await fake.sleep(1200); // past the moment the restore would have answered
+    return {
+      started: await started,
+      refreshed: await refreshed,
+      stateAtOnce,
+      state: f.tm.state,
+      errors: f.events['refresh-error'],
+      logouts: f.server.count('/auth/logout'),
+    };
+  });
+  expect(o.started).toEqual({ ok: true, value: 'signed-out' });
+  expect(o.refreshed.error?.code).toBe('not_signed_in');
+  expect(o.stateAtOnce, 'memory is cleared at once').toBe('signed-out');
+  expect(o.state).toBe('signed-out');
+  expect(o.errors, 'no refresh-error for a refresh we aborted').toEqual([]);
+  expect(o.logouts).toBe(1);
+});

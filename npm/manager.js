@@ -182,14 +182,18 @@ export class TokenManager {
     await this.#wait(WAIT_REFRESH);
   }
 
-  /** Logs out at `logoutUrl` (if set) and clears memory whatever the server answers. */
+  /**
+   * Logs out at `logoutUrl` (if set) and clears memory at once, whatever the server will
+   * answer; resolves when it has answered. The request is built, bearer included, before
+   * memory is cleared, so every call made after this one is made after the logout.
+   */
   async logout() {
     this.#alive();
-    this.#abortRefresh();
     const url = this.#o.logoutUrl;
+    let sent;
     if (url) {
       // The bearer lets the server deny-list the access token until it expires; asking
-      // for it starts no refresh.
+      // for it starts no refresh. `post` writes it before it returns.
       const auth = this.#o.allowedOrigins.includes(this.#p.origin(url))
         ? (headers) => {
             try {
@@ -199,20 +203,25 @@ export class TokenManager {
             }
           }
         : undefined;
-      let problem = null;
-      try {
-        const [status] = await post(this.#p, url, this.#request({ auth, readBody: false }));
-        if (status < 200 || status >= 300) {
-          problem = status <= 1 ? `the logout request failed (${status ? 'timeout' : 'network'})` : `the logout endpoint answered ${status}`;
-        }
-      } catch (error) {
-        problem = `the logout request failed: ${error.message}`;
-      }
-      if (problem) {
-        this.#emit('warning', { code: 'logout_failed', message: `${problem}; the session was cleared locally anyway` });
-      }
+      sent = post(this.#p, url, this.#request({ auth, readBody: false }));
     }
+    // The core settles whoever waits (start() resolves 'signed-out'); a refresh in flight
+    // is abandoned first, so its aborted answer counts for nothing.
     this.#feed(SIGNED_OUT);
+    this.#abortRefresh();
+    if (!sent) return;
+    let problem = null;
+    try {
+      const [status] = await sent;
+      if (status < 200 || status >= 300) {
+        problem = status <= 1 ? `the logout request failed (${status ? 'timeout' : 'network'})` : `the logout endpoint answered ${status}`;
+      }
+    } catch (error) {
+      problem = `the logout request failed: ${error.message}`;
+    }
+    if (problem) {
+      this.#emit('warning', { code: 'logout_failed', message: `${problem}; the session was cleared locally anyway` });
+    }
   }
 
   /** The raw token; rejects with `token_not_exposed` unless `exposeAccessToken: true`. */
@@ -395,7 +404,7 @@ export class TokenManager {
     const retry = hasBody ? spare : p.clone(spare);
     return this.#lendWhenReady(p.setAuthorization, p.headersOf(retry), true, signal).then(
       (newer) => (newer > 0 && newer !== generation ? p.fetch(retry) : response),
-      (error) => {
+      () => {
         if (signal?.aborted) throw signal.reason;
         return response;
       },

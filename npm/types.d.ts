@@ -140,7 +140,11 @@ export class TokenManager {
    * `start()` it restores first; signed out it rejects `not_signed_in`.
    */
   refresh(): Promise<void>;
-  /** Logs out at `logoutUrl` (if set) and clears memory whatever the server answers. */
+  /**
+   * Sends the logout request to `logoutUrl` (if set), clears memory at once whatever the
+   * server will answer, and resolves once it has answered (a failure is a `logout_failed`
+   * warning, never a rejection).
+   */
   logout(): Promise<void>;
   /** The session state changed. Returns the function that unsubscribes. */
   on(event: 'state', handler: (state: SessionState) => void): () => void;
