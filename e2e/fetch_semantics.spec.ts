@@ -761,3 +761,28 @@ test('start() then logout() at once: start() resolves signed-out, the aborted re
   expect(o.errors, 'no refresh-error for a refresh we aborted').toEqual([]);
   expect(o.logouts).toBe(1);
 });
+
+test("a tab whose refresh gave up does not sign out the other tabs", async ({ page }) => {
+  const o = await page.evaluate(async () => {
+    const { tw, fake } = window as any;
+    // Two managers of one app in one page talk over the same BroadcastChannel, as tabs do.
+    const f = await fake.managerFixture(tw.createTokenManager, 1, {
+      refreshLeadSeconds: 0,
+      retry: { maxAttempts: 1 },
+    });
+    const other = await tw.createTokenManager(fake.makeOptions({}));
+    const ended: unknown[] = [];
+    other.on('session-ended', (e: unknown) => ended.push(e));
+    other.acceptTokenResponse({ access_token: 'other-tab-token', token_type: 'Bearer', expires_in: 600 });
+    await f.tm.start();
+    f.server.always = { status: 503 };
+    await fake.sleep(1500); // the 1 s token expires; its one refresh attempt fails; gave up
+    const result = { gaveUp: f.tm.state, ended: f.events['session-ended'], otherState: other.state, otherEnded: [...ended] };
+    other.dispose();
+    return result;
+  });
+  expect(o.gaveUp).toBe('signed-out');
+  expect(o.ended).toEqual([{ reason: 'expired' }]);
+  expect(o.otherState, 'its own token is still good').toBe('signed-in');
+  expect(o.otherEnded).toEqual([]);
+});
