@@ -24,6 +24,5 @@ export const invalidOption = (field, reason) =>
 
 export const disposed = () => twError('disposed', 'the token manager was disposed');
 export const notSignedIn = () => twError('not_signed_in', 'not signed in');
-export const timedOut = () => twError('timeout', 'the refresh request timed out');
 export const tokenExpired = () =>
   twError('token_expired', 'no valid access token could be obtained in time');

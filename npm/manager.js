@@ -5,28 +5,27 @@
 // responses go from the captured `Response.prototype.text` straight into the core.
 
 import { SessionCore } from './token_warden.js';
-import { disposed, invalidOption, notSignedIn, timedOut, tokenExpired, twError } from './errors.js';
+import { disposed, invalidOption, notSignedIn, tokenExpired, twError } from './errors.js';
 import { parseOptions } from './options.js';
 import { capture, clampDelay, hasLocks, post, withLock } from './transport.js';
 import { messageFor, openChannel } from './tabs.js';
 
 // Input codes, effect ops and lend statuses: mirror src/wasm/wire.rs and session_core.rs.
-const START = 0;
 const TIMER_FIRED = 1;
 const WAKE = 2;
-const FORCE_REFRESH = 3;
-const UNAUTHORIZED = 4;
 const SIGNED_OUT = 5;
 const ENDED_ELSEWHERE = 6;
 const CONNECTIVITY = 7;
 const DISPOSE = 8;
+const WAIT_TOKEN = 9;
+const WAIT_START = 10;
+const WAIT_REFRESH = 11;
+const CANCEL = 12;
 const LEND_NO_SESSION = -1;
 const LEND_WAIT = -2;
 const LEND_NOT_ALLOWED = -4;
 
 const EVENTS = ['state', 'refreshed', 'refresh-error', 'session-ended', 'warning'];
-/** No wait is longer than an hour, so a hostile `Retry-After` cannot park a caller for days. */
-const MAX_WAIT_MS = 3600000;
 
 const random = Math.random;
 // Captured at load: a token response object the app hands over goes through it.
@@ -43,10 +42,11 @@ export class TokenManager {
   #core;
   #gone = false;
   #handlers = [];
-  #waiters = [];
+  /** Callers waiting for the core to settle them, by id (see `#wait`). */
+  #waiters = new Map();
+  #lastId = 0;
   #timer = null;
   #refreshAbort = null;
-  #lastError = null;
   #channel = null;
   #fromOtherTab = false;
   #pending = [];
@@ -68,6 +68,7 @@ export class TokenManager {
       o.maxRefreshesPerMinute,
       o.allowedOrigins.join('\n'),
       o.expose,
+      o.timeoutMs,
     );
     this.#channel = openChannel(`token-warden:${o.refreshUrl}`, (m) => this.#onTabMessage(m));
     if (!this.#channel) {
@@ -90,9 +91,9 @@ export class TokenManager {
     return this.#gone ? 'disposed' : this.#core.phase();
   }
 
-  /** When the access token expires, in ms since the epoch; null without a token. */
+  /** When the access token expires, in ms since the epoch; null without a usable token. */
   get expiresAt() {
-    const at = this.#gone ? -1 : this.#core.expiresAt();
+    const at = this.#gone ? -1 : this.#core.expiresAt(Date.now());
     return at < 0 ? null : at;
   }
 
@@ -102,22 +103,12 @@ export class TokenManager {
     return text ? JSON.parse(text) : null;
   }
 
-  /** Restores the session through the refresh cookie; no session resolves `'signed-out'`. */
+  /** Restores the session through the refresh cookie (or joins the restore running); no session resolves `'signed-out'`. */
   async start() {
     this.#alive();
     for (const warning of this.#pending.splice(0)) this.#emit('warning', warning);
-    const state = this.state;
-    if (state !== 'initial' && state !== 'signed-out') return state;
-    const wait = this.#wait(this.#retryWindow(), timedOut);
-    this.#feed(START);
-    if (this.state === 'restoring') {
-      const error = await wait.done;
-      // No cookie, or a rejected one: simply not signed in.
-      if (error && error.code !== 'invalid_grant' && error.code !== 'oauth_error') throw error;
-    } else {
-      wait.drop();
-    }
-    return this.state;
+    // The core settles it with the outcome; the state is read when it does, never 'restoring'.
+    return this.#wait(WAIT_START, undefined, () => this.state);
   }
 
   /** POSTs the app's login request (credentials included) and takes the token response. */
@@ -128,17 +119,23 @@ export class TokenManager {
     }
     const href = this.#p.absolute(String(url));
     if (!href) throw invalidOption('url', 'not a valid URL');
+    const signal = init !== null && typeof init === 'object' ? (init.signal ?? undefined) : undefined;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('init.signal', 'expected an AbortSignal');
+    if (signal?.aborted) throw signal.reason;
     let state;
     await post(
       this.#p,
       href,
       this.#request({
         init,
+        signal,
         deliver: (status, body, header, receivedAt) => {
-          state = this.#accept(status, body, header, receivedAt);
+          // An aborted sign-in takes no late answer.
+          if (!signal?.aborted) state = this.#accept(status, body, header, receivedAt);
         },
       }),
     );
+    if (signal?.aborted) throw signal.reason;
     return state;
   }
 
@@ -170,6 +167,9 @@ export class TokenManager {
       // `fetch` rejects (never throws) on a bad input; so do we, with its TypeError.
       return Promise.reject(error);
     }
+    // The request's signal follows the caller's (init.signal or the input Request's).
+    const signal = p.signalOf(request);
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const headers = p.headersOf(request);
     // The core decides on the URL the browser serialized: no built-in a page can replace
     // (an array method, a URL getter) takes part.
@@ -187,35 +187,32 @@ export class TokenManager {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (generation > 0) return this.#sendChecked(request, spare, hasBody, generation);
+    if (generation > 0) return this.#sendChecked(request, spare, hasBody, generation, signal);
     if (generation === LEND_NO_SESSION || generation === LEND_NOT_ALLOWED) return p.fetch(request);
-    return this.#lendWhenReady(headers, url).then((g) =>
-      g > 0 ? this.#sendChecked(request, spare, hasBody, g) : p.fetch(request),
+    return this.#waitToLend(headers, url, signal).then((g) =>
+      g > 0 ? this.#sendChecked(request, spare, hasBody, g, signal) : p.fetch(request),
     );
   }
 
   /** Refreshes now (joining a refresh already running); resolves once a new token is in memory. */
   async refresh() {
     this.#alive();
-    const state = this.state;
-    if (state !== 'signed-in' && state !== 'restoring') throw notSignedIn();
-    const before = this.#core.generation();
-    this.#lastError = null;
-    const wait = this.#wait(this.#retryWindow(), timedOut);
-    this.#feed(FORCE_REFRESH);
-    const error = await wait.done;
-    if (error) throw error;
-    if (this.#core.generation() <= before) throw this.#lastError ?? tokenExpired();
+    await this.#wait(WAIT_REFRESH);
   }
 
-  /** Logs out at `logoutUrl` (if set) and clears memory whatever the server answers. */
+  /**
+   * Logs out at `logoutUrl` (if set) and clears memory at once, whatever the server will
+   * answer; resolves when it has answered. The request is built, bearer included, before
+   * memory is cleared, so every call made after this one is made after the logout.
+   */
   async logout() {
     this.#alive();
-    this.#abortRefresh();
     const url = this.#o.logoutUrl;
+    let sent;
     if (url) {
       // The bearer (if the logout URL's origin is allowed) lets the server deny-list the
-      // access token until it expires; asking for it starts no refresh.
+      // access token until it expires; asking for it starts no refresh. `post` writes it
+      // before it returns.
       const auth = (request) => {
         try {
           this.#lend(this.#p.headersOf(request), this.#p.urlOf(request), false);
@@ -223,20 +220,25 @@ export class TokenManager {
           // No usable token: the logout goes without a bearer.
         }
       };
-      let problem = null;
-      try {
-        const status = await post(this.#p, url, this.#request({ auth }));
-        if (status < 200 || status >= 300) {
-          problem = status <= 1 ? `the logout request failed (${status ? 'timeout' : 'network'})` : `the logout endpoint answered ${status}`;
-        }
-      } catch (error) {
-        problem = `the logout request failed: ${error.message}`;
-      }
-      if (problem) {
-        this.#emit('warning', { code: 'logout_failed', message: `${problem}; the session was cleared locally anyway` });
-      }
+      sent = post(this.#p, url, this.#request({ auth }));
     }
+    // The core settles whoever waits (start() resolves 'signed-out'); a refresh in flight
+    // is abandoned first, so its aborted answer counts for nothing.
     this.#feed(SIGNED_OUT);
+    this.#abortRefresh();
+    if (!sent) return;
+    let problem = null;
+    try {
+      const status = await sent;
+      if (status < 200 || status >= 300) {
+        problem = status <= 1 ? `the logout request failed (${status ? 'timeout' : 'network'})` : `the logout endpoint answered ${status}`;
+      }
+    } catch (error) {
+      problem = `the logout request failed: ${error.message}`;
+    }
+    if (problem) {
+      this.#emit('warning', { code: 'logout_failed', message: `${problem}; the session was cleared locally anyway` });
+    }
   }
 
   /** The raw token; rejects with `token_not_exposed` unless `exposeAccessToken: true`. */
@@ -244,7 +246,7 @@ export class TokenManager {
     this.#alive();
     if (!this.#o.expose) throw twError('token_not_exposed', 'the access token is not exposed to JavaScript');
     // An empty URL: the core only answers whether a token is usable (or coming).
-    const generation = await this.#lendWhenReady(undefined, '');
+    const generation = await this.#lendWhenReady(undefined, '', undefined);
     const token = generation > 0 ? this.#core.exposed(Date.now()) : '';
     if (token) return token;
     throw notSignedIn();
@@ -349,11 +351,13 @@ export class TokenManager {
           this.#event('warning', { code: t[fx[i++]], message: t[fx[i++]] });
           break;
         case 8:
-          this.#finish(undefined);
+          this.#settle(fx[i++], undefined);
           break;
-        case 9:
-          this.#finish((this.#lastError = twError(t[fx[i++]], t[fx[i++]])));
+        case 9: {
+          const id = fx[i++];
+          this.#settle(id, twError(t[fx[i++]], t[fx[i++]]));
           break;
+        }
         default:
           refusal = twError(t[fx[i++]], t[fx[i++]]);
       }
@@ -370,71 +374,98 @@ export class TokenManager {
     return generation;
   }
 
-  /** `#lend`, waiting for a refresh up to the request timeout. LEND_NO_SESSION without a session. */
-  async #lendWhenReady(headers, url) {
-    const deadline = Date.now() + this.#o.timeoutMs;
-    for (;;) {
+  /** `#lend`, waiting for a token if the core says so. LEND_NO_SESSION without a session. */
+  #lendWhenReady(headers, url, signal) {
+    let generation;
+    try {
+      generation = this.#lend(headers, url, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return generation === LEND_WAIT ? this.#waitToLend(headers, url, signal) : Promise.resolve(generation);
+  }
+
+  /**
+   * Waits until the core settles this caller, then lends at once (in the same task, so
+   * nothing runs between the settle and the lend). The core bounds the wait.
+   */
+  #waitToLend(headers, url, signal) {
+    return this.#wait(WAIT_TOKEN, signal, () => {
       const generation = this.#lend(headers, url, true);
-      if (generation !== LEND_WAIT) return generation;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw tokenExpired();
-      const error = await this.#wait(remaining, tokenExpired).done;
-      if (error) throw error;
-    }
-  }
-
-  /** Sends a request carrying the token of `generation`; a 401 gets one refresh and one retry. */
-  #sendChecked(request, spare, hasBody, generation) {
-    return this.#p.fetch(request).then((response) =>
-      response.status === 401 ? this.#on401(response, spare, hasBody, generation) : response,
-    );
-  }
-
-  /** Tells the core the token is bad (even when the request cannot be retried), then retries once. A 403 never gets here. */
-  #on401(response, spare, hasBody, generation) {
-    if (this.#gone) return response;
-    this.#feed(UNAUTHORIZED, generation);
-    if (!spare) return response;
-    // The bodyless original was not consumed by sending it.
-    const p = this.#p;
-    const retry = hasBody ? spare : p.clone(spare);
-    return this.#lendWhenReady(p.headersOf(retry), p.urlOf(retry)).then(
-      (newer) => (newer > 0 && newer !== generation ? p.fetch(retry) : response),
-      () => response,
-    );
-  }
-
-  /** A waiter released or failed by the core's effects, or failed alone at its deadline. */
-  #wait(ms, onDeadline) {
-    const waiter = {};
-    waiter.done = new Promise((resolve) => {
-      waiter.resolve = resolve;
+      // Settled for a token that is gone again already: as late as the bound.
+      if (generation === LEND_WAIT) throw tokenExpired();
+      return generation;
     });
-    waiter.timer = setTimeout(() => {
-      waiter.drop();
-      waiter.resolve(onDeadline());
-    }, clampDelay(ms));
-    waiter.drop = () => {
-      clearTimeout(waiter.timer);
-      this.#waiters = this.#waiters.filter((w) => w !== waiter);
-    };
-    this.#waiters.push(waiter);
-    return waiter;
   }
 
-  #finish(error) {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) {
-      clearTimeout(waiter.timer);
-      waiter.resolve(error);
+  /** Sends a request carrying the token of `generation`; a 401 may get one refresh and one retry. */
+  #sendChecked(request, spare, hasBody, generation, signal) {
+    return this.#p.fetch(request).then((response) =>
+      response.status === 401 ? this.#on401(response, spare, hasBody, generation, signal) : response,
+    );
+  }
+
+  /**
+   * Tells the core about the 401 (even when the request cannot be retried); when the core
+   * says the challenge invites a new token, waits for one and retries once. An abort while
+   * waiting rejects with the signal's reason; any other failure returns the 401.
+   */
+  #on401(response, spare, hasBody, generation, signal) {
+    if (this.#gone) return response;
+    const core = this.#core;
+    const p = this.#p;
+    const challenge = p.get(p.responseHeaders(response), 'www-authenticate') ?? '';
+    const invited = core.unauthorized(generation, challenge, Date.now(), random());
+    const refusal = core.pending() ? this.#run(core.take()) : undefined;
+    if (!invited || refusal || !spare) return response;
+    // The bodyless original was not consumed by sending it.
+    const retry = hasBody ? spare : p.clone(spare);
+    return this.#lendWhenReady(p.headersOf(retry), p.urlOf(retry), signal).then(
+      (newer) => (newer > 0 && newer !== generation ? p.fetch(retry) : response),
+      () => {
+        if (signal?.aborted) throw signal.reason;
+        return response;
+      },
+    );
+  }
+
+  /**
+   * A caller waiting until the core settles it (op 8/9 with its id): `onOk` runs when it
+   * resolves, in the same task, and gives the value. An abort of `signal` rejects it with
+   * the signal's reason at once and tells the core to drop it.
+   */
+  #wait(code, signal, onOk) {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const id = ++this.#lastId;
+      const waiter = { resolve, reject, onOk, signal, onAbort: undefined };
+      if (signal) {
+        waiter.onAbort = () => {
+          if (!this.#waiters.delete(id)) return;
+          this.#feed(CANCEL, id);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#waiters.set(id, waiter);
+      this.#feed(code, id);
+    });
+  }
+
+  #settle(id, error) {
+    const waiter = this.#waiters.get(id);
+    if (!waiter) return;
+    this.#waiters.delete(id);
+    waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    if (error) {
+      waiter.reject(error);
+      return;
     }
-  }
-
-  /** How long a refresh cycle can take at most: every attempt timing out after its longest backoff. */
-  #retryWindow() {
-    const o = this.#o;
-    return Math.min((o.timeoutMs + o.maxDelayMs) * (o.maxAttempts + 1), MAX_WAIT_MS);
+    try {
+      waiter.resolve(waiter.onOk?.());
+    } catch (e) {
+      waiter.reject(e);
+    }
   }
 
   #arm(at) {

@@ -2,6 +2,11 @@
 // ended. Never a token: a tab that needs one refreshes through the shared cookie.
 
 const REASONS = ['logout', 'invalid_grant', 'expired'];
+/**
+ * The ends other tabs share: a logout, a rejected cookie. An `expired` end (one tab's
+ * refresh gave up) says nothing about the others' tokens, so it is not told.
+ */
+const SHARED = ['logout', 'invalid_grant'];
 
 /** Opens the channel `name`; `onMessage` gets well-formed messages only. Null without BroadcastChannel. */
 export function openChannel(name, onMessage) {
@@ -23,7 +28,7 @@ export function openChannel(name, onMessage) {
 export function messageFor(event, payload) {
   if (event === 'state' && payload === 'signed-in') return { v: 1, type: 'signed-in' };
   if (event === 'refreshed') return { v: 1, type: 'refreshed', expiresAt: payload.expiresAt };
-  if (event === 'session-ended' && REASONS.includes(payload.reason)) {
+  if (event === 'session-ended' && SHARED.includes(payload.reason)) {
     return { v: 1, type: 'ended', reason: payload.reason };
   }
   return null;

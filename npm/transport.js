@@ -46,14 +46,20 @@ export function capture() {
   const getter = (prototype, name) => getOwnPropertyDescriptor(prototype, name)?.get;
   // The getters a request carrying the token is read through: a replaced getter would
   // otherwise be handed the request, and could read its headers once the token is in.
-  const [requestHeaders, requestUrl, requestBody] = ['headers', 'url', 'body'].map((n) => getter(Request.prototype, n));
+  const [requestHeaders, requestUrl, requestBody, requestSignal] = ['headers', 'url', 'body', 'signal'].map((n) => getter(Request.prototype, n));
   // And those a token response is read through: a replaced one would be handed the
   // response before we read its body, and could clone it.
   const [responseStatus, responseType, responseHeaders] = ['status', 'type', 'headers'].map((n) => getter(Response.prototype, n));
   const [href, origin] = ['href', 'origin'].map((n) => getter(URL.prototype, n));
   const { clone } = Request.prototype;
   const { text } = Response.prototype;
-  const base = () => global.location?.href;
+  // URLs resolve as `fetch` resolves them: against the document's base URL, so a
+  // `<base href>` counts (the page's location where there is no document).
+  const baseURI = getter(global.Node?.prototype ?? {}, 'baseURI');
+  const base = () => {
+    const document = global.document;
+    return document && baseURI ? apply(baseURI, document, []) : global.location?.href;
+  };
   const parse = (args) => {
     try {
       return construct(URL, args);
@@ -70,6 +76,8 @@ export function capture() {
     headersOf: (request) => apply(requestHeaders, request, []),
     /** A request's URL, absolute and serialized by the browser: what the core checks the origin of. */
     urlOf: (request) => apply(requestUrl, request, []),
+    /** The request's AbortSignal (it follows the caller's); undefined without the getter. */
+    signalOf: (request) => (requestSignal ? apply(requestSignal, request, []) : undefined),
     /** Whether the request has a body (browsers without `Request.body` say no). */
     hasBody: (request) => (requestBody ? apply(requestBody, request, []) !== null : false),
     clone: (request) => apply(clone, request, []),
@@ -81,12 +89,12 @@ export function capture() {
     type: (response) => apply(responseType, response, []),
     responseHeaders: (response) => apply(responseHeaders, response, []),
     text: (response) => apply(text, response, []),
-    /** The absolute URL for `url`, resolved against the page; null if invalid. */
+    /** The absolute URL for `url`, resolved against `document.baseURI` as fetch would; null if invalid. */
     absolute: (url) => {
       const parsed = parse([url, base()]);
       return parsed ? apply(href, parsed, []) : null;
     },
-    /** The serialized origin of `url`, resolved against the page; null if invalid. */
+    /** The serialized origin of `url`, resolved against `document.baseURI` as fetch would; null if invalid. */
     origin: (url) => {
       const parsed = parse([url, base()]);
       return parsed ? apply(origin, parsed, []) : null;
@@ -97,7 +105,8 @@ export function capture() {
 /**
  * POSTs one of our own requests: credentials included, never cached, redirects not
  * followed, `Accept: application/json`, the CSRF header; `auth(request)` may then write a
- * bearer into it. Aborted after `timeoutMs` or through `controller`. Resolves the status:
+ * bearer into it. Aborted after `timeoutMs`, through `controller`, or when the app's
+ * `signal` aborts. Resolves the status:
  * NO_RESPONSE/TIMED_OUT without a response, 302 for a redirect. With `deliver`, reads the
  * body and calls `deliver(status, body, header, receivedAt)` exactly once for
  * `SessionCore.reply` (the header is `Date` of a 2xx and `Retry-After` otherwise): the
@@ -105,7 +114,7 @@ export function capture() {
  * script that patched the `Promise` or iterator machinery could be handed it. Throws only
  * `invalid_options` for an unusable `init`, or what `deliver` throws.
  */
-export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, deliver, controller }) {
+export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, deliver, controller, signal }) {
   const isObject = appInit !== null && typeof appInit === 'object';
   // No prototype: the Request constructor reads every RequestInit member, and a member
   // missing here would otherwise be looked up on Object.prototype.
@@ -138,6 +147,8 @@ export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, d
     late = true;
     controller.abort();
   }, clampDelay(timeoutMs));
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   const noResponse = () => {
     const status = late ? TIMED_OUT : NO_RESPONSE;
     deliver?.(status, '', '', Date.now());
@@ -167,6 +178,7 @@ export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, d
     return status;
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
     // Whatever is still streaming is not wanted any more.
     controller.abort();
   }

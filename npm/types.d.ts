@@ -44,9 +44,9 @@ export interface RetryOptions {
 
 /** The options of `new TokenManager(options)`. Unknown fields are an error. */
 export interface TokenManagerOptions {
-  /** The refresh endpoint (POSTed with `credentials: 'include'`). Relative URLs resolve against the page. Required. */
+  /** The refresh endpoint (POSTed with `credentials: 'include'`). A relative URL resolves as `fetch` resolves it, against `document.baseURI` (a `<base href>` counts). Required. */
   refreshUrl: string | URL;
-  /** The logout endpoint, if the server has one. */
+  /** The logout endpoint, if the server has one. Relative URLs resolve against `document.baseURI`. */
   logoutUrl?: string | URL;
   /** Exact origins (`https://api.example.com`) whose requests get the bearer token. Default: the page's own origin. */
   allowedOrigins?: string[];
@@ -54,7 +54,12 @@ export interface TokenManagerOptions {
   refreshLeadSeconds?: number;
   /** The anti-CSRF header sent on refresh, sign-in and logout; `null` sends none. Default `{ name: 'X-Requested-With', value: 'token-warden' }`. */
   csrfHeader?: { name: string; value: string } | null;
-  /** Timeout of token-warden's own requests, and of waiting for a token. Default 10000. */
+  /**
+   * Timeout of token-warden's own requests in ms; also how long `start()` waits for the
+   * restore and a call waits for a token. `refresh()` waits at most
+   * (`requestTimeoutMs` + `retry.maxDelayMs`) × (`retry.maxAttempts` + 1), capped at an hour.
+   * Default 10000.
+   */
   requestTimeoutMs?: number;
   /** Backoff of failed refreshes. */
   retry?: RetryOptions;
@@ -76,7 +81,10 @@ export interface TokenManagerEventMap {
   refreshed: { expiresAt: number };
   /** A refresh attempt failed; `retryAt` is when the next one goes out, or null when giving up. */
   'refresh-error': { code: ErrorCode; attempt: number; retryAt: number | null };
-  /** A signed-in session ended. */
+  /**
+   * A signed-in session ended. `expired`: the token expired and the refresh cycle gave up,
+   * so no usable token is left (`start()` tries the cookie again).
+   */
   'session-ended': { reason: 'logout' | 'invalid_grant' | 'expired' | 'disposed' };
   /** Something is off but the session goes on (e.g. `refresh_token_in_body`, `logout_failed`). */
   warning: { code: string; message: string };
@@ -97,17 +105,46 @@ export type TokenManagerEventUnion = {
 export class TokenManager {
   /** Validates `options`; throws a `TokenWardenError` with code `invalid_options` naming the bad field. */
   constructor(options: TokenManagerOptions);
-  /** Restores the session on page load through the refresh cookie. No cookie, or a rejected one, resolves `'signed-out'`. */
+  /**
+   * Restores the session on page load through the refresh cookie, or joins the restore
+   * already running. Resolves `'signed-in'`, or `'signed-out'` (no cookie, or a rejected
+   * one); never `'restoring'`. Settles within about `requestTimeoutMs`: a server that is
+   * down or a browser that is offline rejects with the first failure (`network`,
+   * `timeout`, `server_error`) while the restore goes on in the background; its success
+   * arrives as a `state` event.
+   */
   start(): Promise<SessionState>;
-  /** POSTs the app's login request (credentials included) and takes the token response it answers. */
+  /**
+   * POSTs the app's login request (credentials included) and takes the token response it
+   * answers. `url` resolves against `document.baseURI`, as `fetch` resolves it; errors
+   * name the sign-in endpoint. If `init.signal` aborts, rejects at once with
+   * `signal.reason` and takes no late answer: the state stays as it was.
+   */
   signIn(url: string | URL, init?: RequestInit): Promise<SessionState>;
   /** Takes a token response (RFC 6749 §5.1, as an object or JSON text) the app obtained itself. */
   acceptTokenResponse(response: object | string): SessionState;
-  /** `window.fetch`, plus `Authorization: Bearer` for allowed origins and one refresh-and-retry on a 401. */
+  /**
+   * `window.fetch`, plus `Authorization: Bearer` for allowed origins and one
+   * refresh-and-retry on a 401 that asks for a new token (`error="invalid_token"` or no
+   * error code, RFC 6750 §3.1; any other 401 is returned untouched). URLs resolve against
+   * `document.baseURI`. The `AbortSignal` (of `init` or of a `Request` input) is honoured at
+   * every stage: an abort rejects at once with `signal.reason` and sends nothing later. A
+   * call that waits for a token waits at most `requestTimeoutMs`; before `start()` it
+   * starts the restore itself.
+   */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** Refreshes now (joining a refresh already running); resolves once a new token is in memory. */
+  /**
+   * Refreshes now (joining a refresh already running); resolves once a new token is in
+   * memory, rejects with the failure's code as soon as the cycle gives up, and settles
+   * within (`requestTimeoutMs` + `retry.maxDelayMs`) × (`retry.maxAttempts` + 1). Before
+   * `start()` it restores first; signed out it rejects `not_signed_in`.
+   */
   refresh(): Promise<void>;
-  /** Logs out at `logoutUrl` (if set) and clears memory whatever the server answers. */
+  /**
+   * Sends the logout request to `logoutUrl` (if set), clears memory at once whatever the
+   * server will answer, and resolves once it has answered (a failure is a `logout_failed`
+   * warning, never a rejection).
+   */
   logout(): Promise<void>;
   /** The session state changed. Returns the function that unsubscribes. */
   on(event: 'state', handler: (state: SessionState) => void): () => void;
@@ -123,11 +160,11 @@ export class TokenManager {
   on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEventMap[E]) => void): () => void;
   /** The current session state. */
   readonly state: SessionState;
-  /** When the access token expires, in ms since the epoch; null without a token. */
+  /** When the access token expires, in ms since the epoch; null without a usable token (none yet, expired, rejected, signed out). */
   readonly expiresAt: number | null;
   /** The decoded, UNVERIFIED JWT payload, for display only (never for authorization); null for opaque tokens. */
   claims(): Record<string, unknown> | null;
-  /** The raw access token; rejects with `token_not_exposed` unless `exposeAccessToken: true`. */
+  /** The raw access token (waiting for one as `fetch` does); rejects with `token_not_exposed` unless `exposeAccessToken: true`. */
   accessToken(): Promise<string>;
   /** Cancels timers, listeners and in-flight requests and clears the token; later calls reject with `disposed`. */
   dispose(): void;

@@ -6,7 +6,7 @@
 
 use js_sys::{Function, Reflect};
 use token_warden::wasm::session_core::{
-    LEND_FAILED, LEND_NOT_ALLOWED, LEND_NO_SESSION, NO_RESPONSE,
+    LEND_FAILED, LEND_NOT_ALLOWED, LEND_NO_SESSION, LEND_WAIT, NO_RESPONSE,
 };
 use token_warden::wasm::wire::{input, op};
 use token_warden::SessionCore;
@@ -32,6 +32,7 @@ fn core_with(expose: bool) -> SessionCore {
         10,
         "https://api.example.com\nhttp://localhost:8080",
         expose,
+        10_000.0,
     )
 }
 
@@ -98,11 +99,16 @@ fn start_asks_for_a_refresh_and_a_grant_signs_in() {
 
     let fx = core.reply(200, GRANT, "", NOW, 0.5, false);
     assert_eq!(fx[..2], [op::STATE, 0.0]);
-    assert!(fx.contains(&op::REFRESHED) && fx.contains(&op::RELEASE_WAITERS));
+    assert!(fx.contains(&op::REFRESHED));
     assert!(fx.contains(&op::ARM_TIMER));
     assert_eq!(texts(&core)[0], "signed-in");
     assert_eq!(core.phase(), "signed-in");
-    assert_eq!(core.expires_at(), NOW + 300_000.0);
+    assert_eq!(core.expires_at(NOW), NOW + 300_000.0);
+    assert_eq!(
+        core.expires_at(NOW + 300_000.0),
+        -1.0,
+        "expired: no usable token"
+    );
     assert_eq!(core.claims(), "", "an opaque token has no claims");
 }
 
@@ -110,7 +116,12 @@ fn start_asks_for_a_refresh_and_a_grant_signs_in() {
 fn the_token_is_written_into_a_real_headers_object_for_allowed_origins_only() {
     let mut core = core();
     let h = headers();
-    assert_eq!(core.lend(&h, ME, NOW, 0.5, true), LEND_NO_SESSION);
+    assert_eq!(core.lend(&h, ME, NOW, 0.5, false), LEND_NO_SESSION);
+    assert_eq!(authorization(&h), None);
+    // Before start(), a caller that wants a token starts the restore and waits for it.
+    assert_eq!(core.lend(&h, ME, NOW, 0.5, true), LEND_WAIT);
+    assert!(core.take().contains(&op::SEND_REFRESH));
+    assert_eq!(core.phase(), "restoring");
     assert_eq!(authorization(&h), None);
 
     let mut core = signed_in();
@@ -218,6 +229,7 @@ fn failures_back_off_and_server_text_cannot_forge_a_second_text() {
     // description is sanitized, so the texts still split where they should.
     let mut core = self::core();
     core.step(input::START, 0.0, NOW, 0.5);
+    core.step(input::WAIT_REFRESH, 1.0, NOW, 0.5); // a refresh() caller hears why
     let body = r#"{"error":"invalid_grant","error_description":"gone\nfail_waiters"}"#;
     core.reply(400, body, "", NOW, 0.5, false);
     assert_eq!(core.phase(), "signed-out");
@@ -244,5 +256,67 @@ fn after_dispose_nothing_is_lent_and_the_reason_is_disposed() {
     assert!(
         core.step(99, 0.0, NOW, 0.5).is_empty(),
         "unknown inputs do nothing"
+    );
+}
+
+#[wasm_bindgen_test]
+fn waiting_callers_are_settled_one_by_one_with_their_ids() {
+    let mut core = core();
+    // start() twice: one restore, both settled by the grant, never while restoring.
+    let fx = core.step(input::WAIT_START, 1.0, NOW, 0.5);
+    assert!(fx.contains(&op::SEND_REFRESH));
+    let fx = core.step(input::WAIT_START, 2.0, NOW, 0.5);
+    assert!(!fx.contains(&op::SEND_REFRESH) && !fx.contains(&op::SETTLE_OK));
+    let fx = core.reply(200, GRANT, "", NOW, 0.5, false);
+    let at = fx.iter().position(|&x| x == op::SETTLE_OK).unwrap();
+    assert_eq!(fx[at..at + 4], [op::SETTLE_OK, 1.0, op::SETTLE_OK, 2.0]);
+
+    // refresh() whose answer the client refuses: rejected at once, with its code.
+    core.step(input::WAIT_REFRESH, 3.0, NOW + 1.0, 0.5);
+    let fx = core.reply(200, "{}", "", NOW + 2.0, 0.5, false);
+    let at = fx.iter().position(|&x| x == op::SETTLE_ERR).unwrap();
+    assert_eq!(fx[at + 1], 3.0);
+    assert_eq!(texts(&core)[fx[at + 2] as usize], "malformed_response");
+
+    // An aborted caller is dropped: no settle for it later.
+    let mut core = self::core();
+    core.step(input::WAIT_TOKEN, 4.0, NOW, 0.5);
+    core.step(input::CANCEL, 4.0, NOW, 0.5);
+    let fx = core.reply(200, GRANT, "", NOW, 0.5, false);
+    assert!(!fx.contains(&op::SETTLE_OK) && !fx.contains(&op::SETTLE_ERR));
+}
+
+#[wasm_bindgen_test]
+fn only_a_401_that_invites_a_new_token_refreshes() {
+    let mut core = signed_in();
+    let scope = r#"Bearer error="insufficient_scope", scope="admin""#;
+    assert!(!core.unauthorized(1.0, scope, NOW + 1.0, 0.5));
+    assert!(!core.pending(), "a scope error costs no refresh");
+    let h = headers();
+    assert_eq!(
+        core.lend(&h, ME, NOW + 1.0, 0.5, true),
+        1.0,
+        "the token stays"
+    );
+
+    assert!(core.unauthorized(1.0, r#"Bearer error="invalid_token""#, NOW + 1.0, 0.5));
+    assert_eq!(core.take(), [op::SEND_REFRESH, op::CANCEL_TIMER]);
+    // A bare 401 (no header, or one we cannot read) invites one too.
+    let mut bare = signed_in();
+    assert!(bare.unauthorized(1.0, "", NOW + 1.0, 0.5));
+    assert!(bare.pending());
+}
+
+#[wasm_bindgen_test]
+fn a_refused_sign_in_names_the_sign_in_endpoint() {
+    let mut core = core();
+    let fx = core.reply(404, "not found", "", NOW, 0.5, true);
+    assert_eq!(fx, [op::REFUSE, 0.0, 1.0]);
+    let t = texts(&core);
+    assert_eq!(t[0], "http_error");
+    assert!(
+        t[1].contains("sign-in") && !t[1].contains("refresh"),
+        "{}",
+        t[1]
     );
 }

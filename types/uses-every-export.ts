@@ -37,13 +37,17 @@ console.log(missing, typo);
 
 const tm: TokenManager = await createTokenManager(options);
 const state: SessionState = await tm.start();
+// An AbortSignal is honoured as fetch honours it (issue 12).
+const controller = new AbortController();
 const afterSignIn: SessionState = await tm.signIn('/auth/login', {
   body: JSON.stringify({ username: 'alice', password: 'pw' }),
   headers: { 'Content-Type': 'application/json' },
+  signal: controller.signal,
 });
 const accepted: SessionState = tm.acceptTokenResponse({ access_token: 'x', token_type: 'Bearer', expires_in: 60 });
 const response: Response = await tm.fetch('/api/me', { method: 'GET' });
 const response2: Response = await tm.fetch(new Request('/api/data'));
+const aborted: Response = await tm.fetch('/api/me', { signal: AbortSignal.timeout(5_000) });
 await tm.refresh();
 const token: string = await tm.accessToken();
 const current: SessionState = tm.state;
@@ -84,4 +88,4 @@ try {
 tm.dispose();
 tm.free();
 
-console.log(v, state, afterSignIn, accepted, response.status, response2.ok, token, current, expiresAt, claims, name, payload);
+console.log(v, state, afterSignIn, accepted, response.status, response2.ok, aborted.ok, token, current, expiresAt, claims, name, payload);

@@ -1,11 +1,19 @@
 // A scriptable auth server inside the test page (a plain ES module, loaded by
-// e2e/manager.spec.ts): replaces globalThis.fetch before a TokenManager captures it.
-// Load the wasm first (`loadTokenWarden()`): its download goes through fetch too. Routes:
-//   POST /auth/refresh, /auth/login  -> the next scripted answer, else a fresh token
+// e2e/manager.spec.ts and e2e/fetch_semantics.spec.ts): replaces globalThis.fetch before a
+// TokenManager captures it. Load the wasm first (`loadTokenWarden()`): its download goes
+// through fetch too. Routes (the auth paths are options, so tests can play a backend
+// with other paths):
+//   POST /auth/refresh, /auth/login  -> the next scripted answer, else `always`, else (or
+//                                       for an answer with neither status nor body) a fresh token
 //   POST /auth/logout                -> 204
 //   ANY  /api/...                    -> 200 if the bearer is the current token, else 401
+//                                       with `wwwAuthenticate` (null: no such header)
 //   ANY  /api/forbidden              -> 403 insufficient_scope
 //   anything else (other origins)    -> 200, recorded
+// Like the network, it honours a request's AbortSignal: an already aborted request is not
+// sent (nor recorded) and rejects with `signal.reason`; one aborted while it runs rejects
+// with `signal.reason` at once. With `offline` set, every request fails as fetch fails
+// without a network (recorded, with `dropped: true`).
 // Every request is recorded with the headers we care about (tokens are test tokens).
 
 const realFetch = globalThis.fetch;
@@ -14,8 +22,13 @@ const headersOf = Object.getOwnPropertyDescriptor(Request.prototype, 'headers').
 const urlOf = Object.getOwnPropertyDescriptor(Request.prototype, 'url').get;
 
 export class FakeServer {
-  constructor(lifetimeSeconds) {
+  constructor(lifetimeSeconds, { paths } = {}) {
     this.lifetime = lifetimeSeconds;
+    this.paths = { refresh: '/auth/refresh', login: '/auth/login', logout: '/auth/logout', ...paths };
+    this.always = null;
+    this.offline = false;
+    this.apiDelayMs = 0;
+    this.wwwAuthenticate = 'Bearer error="invalid_token"';
     this.script = [];
     this.requests = [];
     this.refreshes = 0;
@@ -74,6 +87,8 @@ export class FakeServer {
     const href = Reflect.apply(urlOf, req, []);
     const url = new URL(href);
     const headers = Reflect.apply(headersOf, req, []);
+    const signal = req.signal;
+    if (signal?.aborted) throw signal.reason;
     const rec = {
       url: href,
       pathname: url.origin === location.origin ? url.pathname : url.origin + url.pathname,
@@ -84,11 +99,15 @@ export class FakeServer {
       body: req.method === 'GET' ? null : await req.clone().text(),
     };
     this.requests.push(rec);
-    if (req.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    if (this.offline) {
+      rec.dropped = true;
+      throw new TypeError('Failed to fetch');
+    }
     if (url.pathname === '/api/down' || url.port === '9') throw new TypeError('Failed to fetch');
     if (url.origin !== location.origin) return new Response('elsewhere', { status: 200 });
-    if (url.pathname === '/auth/refresh' || url.pathname === '/auth/login') {
-      if (url.pathname === '/auth/refresh') this.refreshes += 1;
+    const { refresh, login, logout } = this.paths;
+    if (url.pathname === refresh || url.pathname === login) {
+      if (url.pathname === refresh) this.refreshes += 1;
       this.inFlight += 1;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       try {
@@ -97,7 +116,7 @@ export class FakeServer {
         this.inFlight -= 1;
       }
     }
-    if (url.pathname === '/auth/logout') return new Response(null, { status: 204 });
+    if (url.pathname === logout) return new Response(null, { status: 204 });
     if (url.pathname === '/api/forbidden') {
       return new Response('{"error":"insufficient_scope"}', {
         status: 403,
@@ -105,24 +124,27 @@ export class FakeServer {
       });
     }
     if (url.pathname.startsWith('/api/')) {
+      if (this.apiDelayMs) await abortable(signal, sleep(this.apiDelayMs));
       const auth = rec.authorization ?? '';
       const ok = !this.apiAlways401 && auth === `Bearer ${this.current}` && !this.revoked.has(this.current);
+      const challenge = this.wwwAuthenticate === null ? {} : { 'WWW-Authenticate': this.wwwAuthenticate };
       return ok
         ? new Response(JSON.stringify({ ok: true, auth }), { status: 200 })
-        : new Response('', { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+        : new Response('', { status: 401, headers: challenge });
     }
     return new Response('not found', { status: 404 });
   }
 
   async tokenEndpoint(req) {
-    const answer = this.script.shift();
+    const answer = this.script.shift() ?? this.always ?? undefined;
     const delay = answer?.delayMs ?? this.refreshDelayMs;
-    if (answer?.hang) {
-      await new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-    }
-    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (answer?.hang) await abortable(req.signal, new Promise(() => {}));
+    if (delay) await abortable(req.signal, sleep(delay));
     if (answer?.networkError) throw new TypeError('Failed to fetch');
-    if (!answer) return new Response(this.tokenResponse(), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    // No answer, or one that only delays: a fresh token.
+    if (answer?.status === undefined && answer?.body === undefined) {
+      return new Response(this.tokenResponse(), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    }
     const body = typeof answer.body === 'function' ? answer.body(this) : answer.body;
     return new Response(body ?? null, { status: answer.status ?? 200, headers: answer.headers ?? {} });
   }
@@ -130,6 +152,38 @@ export class FakeServer {
 
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+function abortable(signal, promise) {
+  if (!signal) return promise;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * How `promise` settled within `limitMs`: `{ pending: true }` if it had not, else
+ * `settle`'s shape; `ms` is how long it took (or the limit).
+ */
+export async function within(promise, limitMs) {
+  const t0 = performance.now();
+  const PENDING = {};
+  const result = await Promise.race([settle(promise), sleep(limitMs).then(() => PENDING)]);
+  const ms = Math.round(performance.now() - t0);
+  return result === PENDING ? { pending: true, ms } : { pending: false, ms, ...result };
+}
+
+/** Adds (or replaces) the page's `<base href>`, as a page that has one from the start. */
+export function setBase(href) {
+  document.querySelector('base')?.remove();
+  const base = document.createElement('base');
+  base.href = href;
+  document.head.append(base);
+  return document.baseURI;
 }
 
 export function pageOrigin() {
@@ -177,6 +231,11 @@ export function installSpy() {
   };
   spy.restore = () => (globalThis.fetch = previous);
   return spy;
+}
+
+/** Absolute-path options for the server's auth paths (tests of relative URLs pass their own). */
+function pathOptions(paths) {
+  return { refreshUrl: paths.refresh, logoutUrl: paths.logout };
 }
 
 export function makeOptions(extra) {
@@ -239,11 +298,11 @@ export async function settle(promiseOrFn) {
  * A manager over a fresh fake server, every event logged by name. `createTokenManager`
  * is the package's; `dispose()` disposes the manager and restores the real fetch.
  */
-export async function managerFixture(createTokenManager, lifetimeSeconds, extraOptions) {
-  const server = new FakeServer(lifetimeSeconds);
+export async function managerFixture(createTokenManager, lifetimeSeconds, extraOptions, serverOptions) {
+  const server = new FakeServer(lifetimeSeconds, serverOptions);
   let tm;
   try {
-    tm = await createTokenManager(makeOptions(extraOptions));
+    tm = await createTokenManager(makeOptions({ ...pathOptions(server.paths), ...extraOptions }));
   } catch (e) {
     server.uninstall();
     throw e;

@@ -3,7 +3,8 @@
 use super::expiry::ExpiryPolicy;
 use super::retry::RetryPolicy;
 use super::{
-    Error, DEFAULT_MAX_REFRESHES_PER_MINUTE, DEFAULT_REFRESH_LEAD_MS, MAX_LIFETIME_MS, MAX_WAIT_MS,
+    Error, DEFAULT_MAX_REFRESHES_PER_MINUTE, DEFAULT_REFRESH_LEAD_MS, DEFAULT_REQUEST_TIMEOUT_MS,
+    MAX_LIFETIME_MS, MAX_WAIT_MS,
 };
 
 /// Everything that tunes the session.
@@ -17,6 +18,9 @@ pub struct Config {
     pub expiry: ExpiryPolicy,
     /// Ceiling on refresh requests per rolling minute.
     pub max_refreshes_per_minute: u32,
+    /// The timeout of one of our requests (`requestTimeoutMs`), which also bounds how
+    /// long `start()` and a caller waiting for a token wait (ms).
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -26,6 +30,7 @@ impl Default for Config {
             retry: RetryPolicy::default(),
             expiry: ExpiryPolicy::default(),
             max_refreshes_per_minute: DEFAULT_MAX_REFRESHES_PER_MINUTE,
+            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
         }
     }
 }
@@ -66,6 +71,9 @@ impl Config {
         if self.max_refreshes_per_minute == 0 {
             return invalid("maxRefreshesPerMinute", "must be positive");
         }
+        if self.request_timeout_ms == 0 || self.request_timeout_ms > MAX_WAIT_MS {
+            return invalid("requestTimeoutMs", "must be from 1 ms to one hour");
+        }
         Ok(())
     }
 }
@@ -96,6 +104,7 @@ mod tests {
             }
         );
         assert_eq!(c.expiry.max_token_bytes, 8192);
+        assert_eq!(c.request_timeout_ms, 10_000);
     }
 
     #[test]
@@ -174,6 +183,13 @@ mod tests {
                 ..d()
             }),
             "maxRefreshesPerMinute"
+        );
+        assert_eq!(
+            field(Config {
+                request_timeout_ms: 0,
+                ..d()
+            }),
+            "requestTimeoutMs"
         );
     }
 }

@@ -88,6 +88,15 @@ pub enum Error {
     TooManyRefreshes,
 }
 
+/// Which of our own requests an error is about, so its message names the right endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The refresh endpoint (restore, silent refresh, `refresh()`).
+    Refresh,
+    /// The app's sign-in endpoint (`signIn`).
+    SignIn,
+}
+
 /// Shows [`Error::message`].
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -126,16 +135,46 @@ pub fn concat(parts: &[&str]) -> String {
 }
 
 impl Error {
-    /// The human-readable message shown to users and logs. Never holds token bytes.
+    /// The human-readable message shown to users and logs, for an error of the refresh
+    /// endpoint (or none). Never holds token bytes.
     pub fn message(&self) -> String {
+        self.message_for(Endpoint::Refresh)
+    }
+
+    /// [`Error::message`] for an error of `endpoint`: the transport and HTTP errors of
+    /// the sign-in request name the sign-in endpoint, not the refresh endpoint.
+    pub fn message_for(&self, endpoint: Endpoint) -> String {
+        let sign_in = endpoint == Endpoint::SignIn;
+        let pick = |refresh: &'static str, sign_in_text: &'static str| {
+            if sign_in {
+                sign_in_text
+            } else {
+                refresh
+            }
+        };
         let (text, detail) = match self {
             Error::InvalidOptions { field, reason } => {
                 return concat(&["invalid option `", field, "`: ", reason]);
             }
-            Error::Network => ("the refresh request failed at the network level", None),
-            Error::Timeout => ("the refresh request timed out", None),
+            Error::Network => (
+                pick(
+                    "the refresh request failed at the network level",
+                    "the sign-in request failed at the network level",
+                ),
+                None,
+            ),
+            Error::Timeout => (
+                pick(
+                    "the refresh request timed out",
+                    "the sign-in request timed out",
+                ),
+                None,
+            ),
             Error::InvalidGrant { description } => {
-                let mut m = String::from("the refresh token was rejected; sign in again");
+                let mut m = String::from(pick(
+                    "the refresh token was rejected; sign in again",
+                    "the sign-in endpoint rejected the credentials",
+                ));
                 push_description(&mut m, description);
                 return m;
             }
@@ -145,7 +184,10 @@ impl Error {
                 status,
             } => {
                 let mut m = concat(&[
-                    "the authorization server refused the refresh with `",
+                    pick(
+                        "the authorization server refused the refresh with `",
+                        "the sign-in endpoint refused the sign-in with `",
+                    ),
                     error,
                     "` (HTTP ",
                 ]);
@@ -155,13 +197,25 @@ impl Error {
                 return m;
             }
             Error::Server { status } => {
-                let mut m = String::from("the authorization server failed with HTTP ");
+                let mut m = String::from(pick(
+                    "the authorization server failed with HTTP ",
+                    "the sign-in endpoint failed with HTTP ",
+                ));
                 push_decimal(&mut m, u64::from(*status));
                 return m;
             }
-            Error::RateLimited => ("the authorization server is rate limiting refreshes", None),
+            Error::RateLimited => (
+                pick(
+                    "the authorization server is rate limiting refreshes",
+                    "the sign-in endpoint is rate limiting sign-ins",
+                ),
+                None,
+            ),
             Error::HttpStatus { status } => {
-                let mut m = String::from("the refresh endpoint answered with unexpected HTTP ");
+                let mut m = String::from(pick(
+                    "the refresh endpoint answered with unexpected HTTP ",
+                    "the sign-in endpoint answered with unexpected HTTP ",
+                ));
                 push_decimal(&mut m, u64::from(*status));
                 return m;
             }
@@ -364,6 +418,36 @@ mod tests {
             assert_eq!(error.message(), expected);
             assert_eq!(error.to_string(), expected);
         }
+    }
+
+    #[test]
+    fn sign_in_errors_name_the_sign_in_endpoint() {
+        let rows = [
+            Error::Network,
+            Error::Timeout,
+            Error::invalid_grant(Some("bad password")),
+            Error::oauth("invalid_request", None, 400),
+            Error::Server { status: 503 },
+            Error::RateLimited,
+            Error::HttpStatus { status: 404 },
+        ];
+        for error in rows {
+            let m = error.message_for(Endpoint::SignIn);
+            assert!(m.contains("sign-in"), "{m}");
+            assert!(!m.contains("refresh"), "{m}");
+            assert_eq!(error.message_for(Endpoint::Refresh), error.message());
+        }
+        assert_eq!(
+            Error::HttpStatus { status: 404 }.message_for(Endpoint::SignIn),
+            "the sign-in endpoint answered with unexpected HTTP 404"
+        );
+        assert_eq!(
+            Error::invalid_grant(Some("bad password")).message_for(Endpoint::SignIn),
+            "the sign-in endpoint rejected the credentials (bad password)"
+        );
+        // Errors about the body read the same whichever endpoint sent it.
+        let body = Error::MalformedResponse { reason: "r" };
+        assert_eq!(body.message_for(Endpoint::SignIn), body.message());
     }
 
     #[test]

@@ -43,8 +43,10 @@ pub enum EndReason {
     Logout,
     /// The refresh token was rejected (or the server refused the client).
     InvalidGrant,
-    /// Reserved for the browser layer; the core never ends a session merely
-    /// because a token expired — it starts a new refresh cycle instead.
+    /// The token expired and the refresh cycle gave up (the refresh endpoint kept
+    /// failing, or answered what the client refuses): no usable token is left and
+    /// none is coming, so the session says so instead of staying `signed-in`. The
+    /// cookie may still be good: `start()` tries it again.
     Expired,
     /// The instance was disposed while signed in.
     Disposed,
@@ -96,6 +98,28 @@ pub enum Event {
     },
 }
 
+/// What a waiting caller waits for. Each kind settles by its own rule, always within a
+/// bound derived from the configuration (see [`super::Session`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// A usable token (`tm.fetch`, `accessToken()`, the retry after a 401). Settles `Ok`
+    /// once a token is usable or the session is gone, so the caller asks again and
+    /// sends with or without it; `Err` when the cycle gives up or is blocked by the
+    /// refresh ceiling; `token_expired` after `request_timeout_ms`.
+    Token,
+    /// The outcome of restoring the session (`start()`). Starts the restore when
+    /// nothing runs (`initial`, `signed-out`), joins it otherwise. Settles `Ok` when it
+    /// signs in or finds no session, `Err` with the first failure of the restore (the
+    /// restore may go on in the background), the last failure (or `timeout`) after
+    /// `request_timeout_ms`.
+    Start,
+    /// A token newer than the call (`refresh()`). Starts a refresh or joins the running
+    /// one; in phase `initial` it restores first. Settles `Ok` on the next grant, `Err`
+    /// when the cycle gives up, pauses offline, hits the refresh ceiling or the session
+    /// ends, and with the last failure (or `timeout`) after the whole retry window.
+    Refresh,
+}
+
 /// Everything the browser layer reports to [`super::Session::step`].
 #[derive(Debug)]
 pub enum Input {
@@ -129,14 +153,31 @@ pub enum Input {
     /// Another tab of the same app ended the session (logout, or its refresh was
     /// rejected): end it here too, without contacting the server.
     EndedElsewhere(EndReason),
-    /// `navigator.onLine` changed. Offline, due refreshes wait instead of failing;
-    /// back online, a waiting refresh goes out at once.
+    /// `navigator.onLine` changed. It is a hint for scheduling: offline, refreshes the
+    /// timer asks for wait instead of failing, while a caller that needs a token still
+    /// gets one attempt (the network may in fact work). A request that fails for lack
+    /// of network while offline spends no attempt. Back online, a waiting refresh goes
+    /// out at once.
     Connectivity {
         /// The new `navigator.onLine`.
         online: bool,
     },
     /// Tear down for good.
     Dispose,
+    /// A caller starts waiting for `want`; it is settled by one [`Effect::Settle`]
+    /// with this `id` (perhaps in the same step).
+    Wait {
+        /// Chosen by the browser layer, unique among the waiting callers.
+        id: u64,
+        /// What it waits for.
+        want: Want,
+    },
+    /// The caller `id` gave up waiting (its `AbortSignal` fired): it is dropped without
+    /// a settle. What it waited for goes on for the others.
+    Cancel {
+        /// The id of its [`Input::Wait`].
+        id: u64,
+    },
 }
 
 /// Instructions for the browser layer, executed in order.
@@ -155,11 +196,14 @@ pub enum Effect {
     CancelTimer,
     /// Dispatch an event to the app.
     Emit(Event),
-    /// Wake every caller waiting for a token; each re-queries
-    /// `usable_token`/`needs_wait`.
-    ReleaseWaiters,
-    /// Reject every caller waiting for a token with this error.
-    FailWaiters(Error),
+    /// Settle the waiting caller `id`: `Ok` resolves it (a [`Want::Token`] caller then
+    /// asks for the token again), `Err` rejects it with the error.
+    Settle {
+        /// The id of its [`Input::Wait`].
+        id: u64,
+        /// How it ends.
+        outcome: Result<(), Error>,
+    },
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::claims::Claims;
 use super::json::Json;
-use super::number::floor;
+use super::number::{floor, parse_decimal};
 use super::{Error, DEFAULT_MAX_TOKEN_BYTES, MAX_LIFETIME_MS};
 
 /// How token responses are judged; part of the app's configuration.
@@ -86,13 +86,20 @@ pub fn resolve_expiry(
     }
 }
 
-/// RFC 6749 says `expires_in` is a number of seconds. Fractions are rounded
-/// down (never trust a token longer than stated), and values that would make
-/// the token live zero seconds or more than a year are refused.
+/// RFC 6749 says `expires_in` is a number of seconds. Some hosted identity
+/// providers send it as a JSON string of digits (`"3600"`); such a string is the
+/// number it spells, as other clients settled on. Any other string (a sign, a
+/// space, a dot, an exponent, non-ASCII digits, empty) stays refused. Fractions
+/// are rounded down (never trust a token longer than stated), and values that
+/// would make the token live zero seconds or more than a year are refused.
 pub fn from_expires_in(value: &Json, received_at_ms: u64) -> Result<Expiry, Error> {
     let bad = |reason| Err(Error::InvalidExpiresIn { reason });
-    let Json::Number(secs) = *value else {
-        return bad("expires_in is not a number");
+    let secs = match value {
+        Json::Number(secs) => *secs,
+        Json::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            parse_decimal(text)
+        }
+        _ => return bad("expires_in is not a number"),
     };
     if secs.is_nan() {
         return bad("expires_in is not a number");
@@ -230,12 +237,7 @@ mod tests {
             reason(from_expires_in(&Json::Number(f64::NAN), 0)),
             "expires_in is not a number"
         );
-        for v in [
-            Json::String("3600".into()),
-            Json::Null,
-            Json::Bool(true),
-            Json::Array(vec![]),
-        ] {
+        for v in [Json::Null, Json::Bool(true), Json::Array(vec![])] {
             assert_eq!(reason(from_expires_in(&v, 0)), "expires_in is not a number");
         }
         assert_eq!(
@@ -243,6 +245,46 @@ mod tests {
                 .unwrap()
                 .expires_at_ms,
             u64::MAX
+        );
+    }
+
+    #[test]
+    fn a_string_of_ascii_digits_is_the_number_it_spells() {
+        let text = |t: &str| from_expires_in(&Json::String(t.into()), 1_000);
+        let ok = text("3600").unwrap();
+        assert_eq!((ok.expires_at_ms, ok.lifetime_ms), (3_601_000, 3_600_000));
+        assert_eq!(ok.source, ExpirySource::ExpiresIn);
+        assert_eq!(text("0060").unwrap().lifetime_ms, 60_000);
+        assert_eq!(text("31536000").unwrap().lifetime_ms, MAX_LIFETIME_MS);
+        // The same limits as a number.
+        assert_eq!(reason(text("0")), "expires_in must be positive");
+        assert_eq!(reason(text("31536001")), "expires_in is absurdly large");
+        assert_eq!(
+            reason(text("99999999999999999999999999")),
+            "expires_in is absurdly large"
+        );
+        // Anything but plain ASCII digits stays refused.
+        for t in [
+            "",
+            "36x0",
+            "-1",
+            "+60",
+            " 3600",
+            "3600 ",
+            "3600.5",
+            "1e3",
+            "0x10",
+            "3,600",
+            "\u{663}\u{666}",
+            "NaN",
+            "Infinity",
+        ] {
+            assert_eq!(reason(text(t)), "expires_in is not a number", "{t:?}");
+        }
+        assert_eq!(
+            reason(text("\u{663}\u{666}\u{660}\u{660}")),
+            "expires_in is not a number",
+            "Arabic-Indic digits are not ASCII digits"
         );
     }
 

@@ -6,6 +6,7 @@
 //! decision testable natively with a manual clock.
 
 pub mod base64url;
+pub mod challenge;
 pub mod claims;
 pub mod config;
 pub mod error;
@@ -28,11 +29,12 @@ pub mod version;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod proptests;
 
+pub use challenge::{bearer_error, BearerError};
 pub use claims::{dangerous, decode_if_jwt, Claims};
 pub use config::Config;
-pub use error::Error;
+pub use error::{Endpoint, Error};
 pub use error_response::{parse_error_response, RefreshFailure};
-pub use events::{Effect, EndReason, Event, Input, Phase};
+pub use events::{Effect, EndReason, Event, Input, Phase, Want};
 pub use expiry::{ExpiryPolicy, ExpirySource};
 pub use http_date::{parse_http_date, parse_retry_after};
 pub use json::{Json, JsonError};
@@ -52,6 +54,9 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8192;
 /// Refresh this long before expiry by default, so in-flight API calls never
 /// race the expiry moment.
 pub const DEFAULT_REFRESH_LEAD_MS: u64 = 60_000;
+
+/// Default timeout of one of our requests, and of waiting for a token.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 
 /// Default ceiling on refresh requests per rolling minute.
 pub const DEFAULT_MAX_REFRESHES_PER_MINUTE: u32 = 10;

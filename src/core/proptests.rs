@@ -224,6 +224,10 @@ enum Op {
         lifetime_ms: u64,
     },
     Dispose,
+    /// A caller starts waiting (ids are handed out by the test, unique).
+    Wait(u8),
+    /// The caller at this index among those waiting aborts.
+    Cancel(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -243,7 +247,17 @@ fn op() -> impl Strategy<Value = Op> {
         2 => any::<bool>().prop_map(Op::Connectivity),
         1 => (0u64..10_000_000).prop_map(|lifetime_ms| Op::Accepted { lifetime_ms }),
         1 => Just(Op::Dispose),
+        4 => any::<u8>().prop_map(Op::Wait),
+        1 => any::<u8>().prop_map(Op::Cancel),
     ]
+}
+
+fn want(which: u8) -> Want {
+    match which % 3 {
+        0 => Want::Token,
+        1 => Want::Start,
+        _ => Want::Refresh,
+    }
 }
 
 fn failure(which: u8) -> Error {
@@ -311,6 +325,52 @@ fn to_input(op: &Op, session: &Session, now: u64) -> Input {
             scope: None,
         }),
         Op::Dispose => Input::Dispose,
+        // Rewritten with real ids by `Callers::input`.
+        Op::Wait(_) | Op::Cancel(_) => Input::Wake,
+    }
+}
+
+/// The callers a property test has waiting: what the browser layer would keep.
+#[derive(Default)]
+struct Callers {
+    next: u64,
+    /// id and the latest time it may still be waiting.
+    open: Vec<(u64, u64)>,
+}
+
+impl Callers {
+    fn input(&mut self, op: &Op, session: &Session, now: u64) -> Input {
+        match op {
+            Op::Wait(which) => {
+                self.next += 1;
+                let want = want(*which);
+                let bound = now.saturating_add(session.wait_bound_ms(want));
+                self.open.push((self.next, bound));
+                Input::Wait {
+                    id: self.next,
+                    want,
+                }
+            }
+            Op::Cancel(index) if !self.open.is_empty() => {
+                let (id, _) = self.open.remove(usize::from(*index) % self.open.len());
+                Input::Cancel { id }
+            }
+            other => to_input(other, session, now),
+        }
+    }
+
+    /// Checks the settles of one step: each names an open caller, once.
+    fn settled(&mut self, fx: &[Effect]) -> Result<(), TestCaseError> {
+        for e in fx {
+            if let Effect::Settle { id, .. } = e {
+                let at = self.open.iter().position(|(open, _)| open == id);
+                prop_assert!(at.is_some(), "caller {} settled twice or unknown", id);
+                if let Some(at) = at {
+                    self.open.remove(at);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -331,6 +391,7 @@ fn config() -> impl Strategy<Value = Config> {
             },
             expiry: ExpiryPolicy::default(),
             max_refreshes_per_minute: per_min,
+            request_timeout_ms: base % 100_000,
         })
 }
 
@@ -341,19 +402,28 @@ proptest! {
         ops in prop::collection::vec((op(), any::<u64>(), any::<f64>()), 0..64),
     ) {
         let mut s = Session::new(cfg);
+        let mut callers = Callers::default();
         for (op, now, r) in ops {
-            let input = to_input(&op, &s, now);
+            let input = callers.input(&op, &s, now);
             let was_in_flight = s.refresh_in_flight();
             let was_disposed = s.phase() == Phase::Disposed;
             let fx = s.step(input, now, r);
+            callers.settled(&fx)?;
             let sends = fx.iter().filter(|e| **e == Effect::SendRefresh).count();
             prop_assert!(sends <= 1);
             prop_assert!(!(was_in_flight && sends > 0), "single flight");
-            prop_assert!(!was_disposed || fx.is_empty());
+            let only_disposed = fx.iter().all(|e| matches!(
+                e,
+                Effect::Settle { outcome: Err(Error::Disposed), .. }
+            ));
+            prop_assert!(!was_disposed || only_disposed, "after dispose only refusals");
             if let Some((_, _)) = s.usable_token(now) {
                 prop_assert_eq!(s.phase(), Phase::SignedIn);
             }
-            let _ = (s.needs_wait(now), s.token_unavailable_reason(now), s.expires_at_ms(), s.claims());
+            if s.phase() == Phase::Disposed {
+                prop_assert_eq!(s.waiting(), 0, "disposing settles everyone");
+            }
+            let _ = (s.needs_wait(now), s.token_unavailable_reason(now), s.expires_at_ms(now), s.claims());
             let shown = format!("{:?} {:?}", s, fx);
             prop_assert!(!shown.contains("PROPTESTSECRET"));
         }
@@ -366,10 +436,16 @@ proptest! {
         let mut s = Session::new(Config::default());
         let mut now = 1_700_000_000_000u64;
         let mut sent_at: Vec<u64> = vec![];
+        let mut callers = Callers::default();
         for (op, dt, r) in ops {
             now += dt;
-            let input = to_input(&op, &s, now);
+            let input = callers.input(&op, &s, now);
             let fx = s.step(input, now, r);
+            callers.settled(&fx)?;
+            // On a monotonic clock no caller is still waiting past its bound.
+            for &(id, bound) in &callers.open {
+                prop_assert!(now < bound, "caller {} waits past its bound", id);
+            }
             if fx.contains(&Effect::SendRefresh) {
                 prop_assert!(s.refresh_in_flight());
                 sent_at.push(now);

@@ -1,6 +1,24 @@
 //! The session state machine: decides when to refresh, what to tell the app
-//! and what to do with waiting callers. Pure: time and randomness come in as
+//! and when each waiting caller settles. Pure: time and randomness come in as
 //! arguments, and decisions go out as [`Effect`]s.
+//!
+//! # Waiting callers
+//!
+//! Every promise of the API that waits (`start()`, `refresh()`, a `tm.fetch` or
+//! `accessToken()` without a usable token, the retry after a 401) is an
+//! [`Input::Wait`] here, and settles by exactly one [`Effect::Settle`], decided by the
+//! core and never later than a bound derived from the configuration:
+//!
+//! | waits for | settles `Ok` | settles `Err` | at the latest |
+//! |---|---|---|---|
+//! | [`Want::Token`] | a token is usable, or the session is gone (the caller asks again) | the cycle gives up; the refresh ceiling | `request_timeout_ms` (`token_expired`) |
+//! | [`Want::Start`] | signed in, or no session | the first failure of the restore (which may go on in the background) | `request_timeout_ms` |
+//! | [`Want::Refresh`] | the next grant | give-up, offline pause, ceiling, session ended | the retry window |
+//!
+//! A caller that waits joins what is in flight and is settled only by outcomes that
+//! come after it started waiting, so a call made from an event handler behaves as if
+//! made after the operation that raised the event. A give-up settles every caller at
+//! once. A caller whose `AbortSignal` fires leaves with [`Input::Cancel`].
 
 use alloc::vec::Vec;
 
@@ -10,10 +28,10 @@ use super::retry::backoff_delay_ms;
 use super::schedule::{refresh_at_ms, RefreshBudget};
 use super::secret::AccessToken;
 use super::token_response::TokenGrant;
-use super::Error;
+use super::{Error, MAX_WAIT_MS};
 
 pub use super::config::Config;
-pub use super::events::{Effect, EndReason, Event, Input, Phase};
+pub use super::events::{Effect, EndReason, Event, Input, Phase, Want};
 
 const WARN_REFRESH_TOKEN_IN_BODY: &str = "the token response contained a refresh_token; it was discarded because refresh tokens belong in the HttpOnly cookie";
 const WARN_TOO_MANY_REFRESHES: &str = "refreshes are paused because the per-minute ceiling was hit; check the token lifetime and the clock";
@@ -32,12 +50,33 @@ enum Refresh {
     BudgetAt(u64),
     /// Due, but the browser is offline: goes out when it is back online.
     Offline,
-    /// A cycle gave up. Automatic refreshing resumes at `Some(t)` (when the
-    /// still-valid token expires); with `None` only demand restarts it.
-    Parked(Option<u64>),
+    /// A cycle gave up while the token was still valid: it stays in use, and
+    /// refreshing resumes when it expires at this time.
+    Parked(u64),
 }
 
-/// One user's session: the token, its schedule and the refresh cycle.
+/// Who asks for a refresh: the browser's offline hint holds back only the timer's
+/// refreshes, never a caller's (the network may in fact work).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Demand {
+    /// The timer, a wake-up, coming back online.
+    Scheduled,
+    /// A caller that needs a token: one attempt while offline, then it waits.
+    Token,
+    /// `start()` or `refresh()`: always an attempt.
+    Explicit,
+}
+
+/// A caller waiting for something (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Waiter {
+    id: u64,
+    want: Want,
+    deadline_ms: u64,
+}
+
+/// One user's session: the token, its schedule, the refresh cycle and the
+/// callers waiting for them.
 #[derive(Debug)]
 pub struct Session {
     config: Config,
@@ -54,6 +93,12 @@ pub struct Session {
     timer_at_ms: Option<u64>,
     abandoned: u32,
     online: bool,
+    /// A caller's attempt failed for lack of network while offline: further callers
+    /// wait for `online` instead of each sending one.
+    offline_attempt_failed: bool,
+    /// The last failure of the current cycle, for callers whose wait runs out.
+    last_error: Option<Error>,
+    waiters: Vec<Waiter>,
 }
 
 impl Session {
@@ -76,6 +121,9 @@ impl Session {
             timer_at_ms: None,
             abandoned: 0,
             online: true,
+            offline_attempt_failed: false,
+            last_error: None,
+            waiters: Vec::new(),
         }
     }
 
@@ -90,9 +138,21 @@ impl Session {
     pub fn step(&mut self, input: Input, now_ms: u64, rand01: f64) -> Vec<Effect> {
         let mut fx = Vec::new();
         if self.phase == Phase::Disposed {
+            // Nothing happens any more, but a caller still gets its answer.
+            if let Input::Wait { id, .. } = input {
+                fx.push(Effect::Settle {
+                    id,
+                    outcome: Err(Error::Disposed),
+                });
+            }
             return fx;
         }
+        if let Input::Cancel { id } = input {
+            // Before the bounds are checked: an aborted caller gets no settle.
+            self.take_waiter(id);
+        }
         self.drop_expired_token(now_ms);
+        self.expire_waiters(now_ms, &mut fx);
         match input {
             Input::Start => self.on_start(now_ms, &mut fx),
             Input::Granted(grant) => {
@@ -131,9 +191,12 @@ impl Session {
                 }
             }
             Input::Connectivity { online } => {
+                if self.online != online {
+                    self.offline_attempt_failed = false;
+                }
                 self.online = online;
                 if online && self.refresh == Refresh::Offline {
-                    self.begin_refresh(now_ms, &mut fx);
+                    self.begin_refresh(now_ms, Demand::Scheduled, &mut fx);
                 }
             }
             Input::Dispose => self.end(
@@ -142,6 +205,8 @@ impl Session {
                 Error::Disposed,
                 &mut fx,
             ),
+            Input::Wait { id, want } => self.on_wait(id, want, now_ms, &mut fx),
+            Input::Cancel { .. } => {}
         }
         self.sync_timer(&mut fx);
         fx
@@ -152,9 +217,11 @@ impl Session {
         self.phase
     }
 
-    /// When the current token expires (local ms), while signed in.
-    pub fn expires_at_ms(&self) -> Option<u64> {
-        (self.phase == Phase::SignedIn).then_some(self.expires_at_ms)
+    /// When the token in use expires (local ms): `None` unless signed in with a
+    /// token that is usable at `now_ms`, so a given-up or expired session never
+    /// shows a past expiry.
+    pub fn expires_at_ms(&self, now_ms: u64) -> Option<u64> {
+        self.usable_token(now_ms).map(|_| self.expires_at_ms)
     }
 
     /// Unverified claims of the current JWT, while signed in.
@@ -220,9 +287,30 @@ impl Session {
         }
     }
 
+    /// How many callers are waiting.
+    pub fn waiting(&self) -> usize {
+        self.waiters.len()
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The longest a caller waiting for `want` waits (ms): one request for a token or
+    /// the restore, every attempt of a cycle with its longest backoff for a refresh.
+    pub fn wait_bound_ms(&self, want: Want) -> u64 {
+        let timeout = self.config.request_timeout_ms;
+        match want {
+            Want::Token | Want::Start => timeout,
+            Want::Refresh => {
+                let retry = &self.config.retry;
+                timeout
+                    .saturating_add(retry.max_delay_ms)
+                    .saturating_mul(u64::from(retry.max_attempts).saturating_add(1))
+                    .min(MAX_WAIT_MS)
+            }
+        }
     }
 
     fn is_active(&self) -> bool {
@@ -236,6 +324,74 @@ impl Session {
         }
     }
 
+    /// Removes the waiter `id`; whether it was waiting.
+    fn take_waiter(&mut self, id: u64) -> bool {
+        match self.waiters.iter().position(|w| w.id == id) {
+            Some(at) => {
+                self.waiters.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Settles the waiter `id`, if it still waits.
+    fn settle(&mut self, id: u64, outcome: Result<(), Error>, fx: &mut Vec<Effect>) {
+        if self.take_waiter(id) {
+            fx.push(Effect::Settle { id, outcome });
+        }
+    }
+
+    /// Settles, in the order they came, the waiters of each kind that has an outcome
+    /// (`[token, start, refresh]`, as [`Want`] orders them) and that `due` picks.
+    /// One non-generic loop for every rule: each generic instantiation costs bytes.
+    fn settle_kinds(
+        &mut self,
+        fx: &mut Vec<Effect>,
+        outcomes: [Option<Result<(), Error>>; 3],
+        due_by_ms: Option<u64>,
+    ) {
+        let mut i = 0;
+        while let Some(&w) = self.waiters.get(i) {
+            let kind = match w.want {
+                Want::Token => 0,
+                Want::Start => 1,
+                Want::Refresh => 2,
+            };
+            let due = due_by_ms.is_none_or(|now| now >= w.deadline_ms);
+            match outcomes.get(kind) {
+                Some(Some(outcome)) if due => {
+                    self.waiters.remove(i);
+                    fx.push(Effect::Settle {
+                        id: w.id,
+                        outcome: outcome.clone(),
+                    });
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Every waiter of the kinds given an outcome.
+    fn settle_all(&mut self, fx: &mut Vec<Effect>, outcomes: [Option<Result<(), Error>>; 3]) {
+        self.settle_kinds(fx, outcomes, None);
+    }
+
+    /// Waiters whose bound has passed: `token_expired` for a token, the last failure
+    /// (or `timeout`) for `start()` and `refresh()`.
+    fn expire_waiters(&mut self, now_ms: u64, fx: &mut Vec<Effect>) {
+        if !self.waiters.iter().any(|w| now_ms >= w.deadline_ms) {
+            return;
+        }
+        let last = Err(self.last_error.clone().unwrap_or(Error::Timeout));
+        let outcomes = [
+            Some(Err(Error::TokenExpired)),
+            Some(last.clone()),
+            Some(last),
+        ];
+        self.settle_kinds(fx, outcomes, Some(now_ms));
+    }
+
     /// Expired bytes are useless and still secret: wipe them as soon as we
     /// notice, keeping the session (a new cycle will fetch a new token).
     fn drop_expired_token(&mut self, now_ms: u64) {
@@ -244,11 +400,51 @@ impl Session {
         }
     }
 
+    fn on_wait(&mut self, id: u64, want: Want, now_ms: u64, fx: &mut Vec<Effect>) {
+        let deadline_ms = now_ms.saturating_add(self.wait_bound_ms(want));
+        self.take_waiter(id);
+        self.waiters.push(Waiter {
+            id,
+            want,
+            deadline_ms,
+        });
+        match want {
+            Want::Start => match self.phase {
+                Phase::SignedIn => self.settle(id, Ok(()), fx),
+                _ => self.on_start(now_ms, fx),
+            },
+            Want::Refresh => match self.phase {
+                Phase::Initial => self.on_start(now_ms, fx),
+                Phase::SignedOut => self.settle(id, Err(Error::NotSignedIn), fx),
+                _ if matches!(self.refresh, Refresh::BudgetAt(_)) => {
+                    self.settle(id, Err(Error::TooManyRefreshes), fx);
+                }
+                _ => self.on_force_refresh(now_ms, fx),
+            },
+            Want::Token => {
+                self.on_token_wanted(now_ms, fx);
+                if !self.needs_wait(now_ms) {
+                    // A token, no session, or a refusal: the caller asks again.
+                    self.settle(id, Ok(()), fx);
+                }
+            }
+        }
+    }
+
+    /// Restores the session from the cookie when nothing runs; while a restore
+    /// waits for the network, an explicit `start()` tries again at once.
     fn on_start(&mut self, now_ms: u64, fx: &mut Vec<Effect>) {
-        if matches!(self.phase, Phase::Initial | Phase::SignedOut) {
-            self.set_phase(Phase::Restoring, fx);
-            self.attempt = 0;
-            self.begin_refresh(now_ms, fx);
+        match self.phase {
+            Phase::Initial | Phase::SignedOut => {
+                self.set_phase(Phase::Restoring, fx);
+                self.attempt = 0;
+                self.last_error = None;
+                self.begin_refresh(now_ms, Demand::Explicit, fx);
+            }
+            Phase::Restoring if self.refresh == Refresh::Offline => {
+                self.begin_refresh(now_ms, Demand::Explicit, fx);
+            }
+            _ => {}
         }
     }
 
@@ -269,6 +465,8 @@ impl Session {
         self.generation = self.generation.saturating_add(1);
         self.refresh = Refresh::Scheduled;
         self.attempt = 0;
+        self.last_error = None;
+        self.offline_attempt_failed = false;
         self.set_phase(Phase::SignedIn, fx);
         fx.push(Effect::Emit(Event::Refreshed { expires_at_ms }));
         if dropped_refresh_token {
@@ -277,7 +475,8 @@ impl Session {
                 message: WARN_REFRESH_TOKEN_IN_BODY.into(),
             }));
         }
-        fx.push(Effect::ReleaseWaiters);
+        // Everyone waiting started before this grant: all of them are served by it.
+        self.settle_all(fx, [Some(Ok(())), Some(Ok(())), Some(Ok(()))]);
     }
 
     fn on_failed(
@@ -294,9 +493,21 @@ impl Session {
             error,
             retry_after_ms,
         } = failure;
+        self.last_error = Some(error.clone());
         if matches!(error, Error::InvalidGrant { .. } | Error::OAuth { .. }) {
             self.refresh = Refresh::Scheduled;
             self.end(Phase::SignedOut, EndReason::InvalidGrant, error, fx);
+            return;
+        }
+        if !self.online && matches!(error, Error::Network | Error::Timeout) {
+            // The browser said offline and the network agreed: no attempt was
+            // really possible, so none is spent; wait for `online`. Callers of
+            // `start()`/`refresh()` hear of it now, callers wanting a token wait
+            // out their bound (the network may come back).
+            self.refresh = Refresh::Offline;
+            self.offline_attempt_failed = true;
+            let told = Some(Err(error.clone()));
+            self.settle_all(fx, [None, told.clone(), told]);
             return;
         }
         self.attempt = self.attempt.saturating_add(1);
@@ -310,7 +521,10 @@ impl Session {
                 attempt: self.attempt,
                 retry_at_ms: Some(retry_at_ms),
             }));
-            // Waiters keep waiting (or keep using the still-valid token).
+            // `start()` settles with the first failure of the restore; the
+            // restore goes on in the background. Everyone else waits for the
+            // retry (or keeps using the still-valid token).
+            self.settle_all(fx, [None, Some(Err(error)), None]);
             return;
         }
         // Give up on this cycle. Non-transient errors land here at once:
@@ -321,15 +535,17 @@ impl Session {
             retry_at_ms: None,
         }));
         self.attempt = 0;
-        let usable = self.usable_token(now_ms).is_some();
-        if !usable {
-            fx.push(Effect::FailWaiters(error));
-        }
+        let all = Some(Err(error.clone()));
+        self.settle_all(fx, [all.clone(), all.clone(), all]);
         if self.phase == Phase::Restoring {
             self.refresh = Refresh::Scheduled;
             self.set_phase(Phase::SignedOut, fx);
+        } else if self.usable_token(now_ms).is_some() {
+            self.refresh = Refresh::Parked(self.expires_at_ms);
         } else {
-            self.refresh = Refresh::Parked(usable.then_some(self.expires_at_ms));
+            // No usable token and none coming: say so, rather than stay
+            // `signed-in` with a past expiry and refresh again for every call.
+            self.end(Phase::SignedOut, EndReason::Expired, error, fx);
         }
     }
 
@@ -340,24 +556,31 @@ impl Session {
             return;
         }
         let due = match self.refresh {
-            Refresh::InFlight | Refresh::Parked(None) | Refresh::Offline => false,
-            Refresh::RetryAt(t) | Refresh::BudgetAt(t) => now_ms >= t,
+            Refresh::InFlight | Refresh::Offline => false,
+            Refresh::RetryAt(t) | Refresh::BudgetAt(t) | Refresh::Parked(t) => now_ms >= t,
             Refresh::Scheduled => self.phase == Phase::SignedIn && now_ms >= self.refresh_at_ms,
-            Refresh::Parked(Some(t)) => now_ms >= t,
         };
         if due {
             self.restart_cycle_unless_retrying();
-            self.begin_refresh(now_ms, fx);
+            self.begin_refresh(now_ms, Demand::Scheduled, fx);
         }
     }
 
     fn on_token_wanted(&mut self, now_ms: u64, fx: &mut Vec<Effect>) {
+        if self.phase == Phase::Initial {
+            // A call that needs a token before `start()` begins the restore
+            // itself; a later `start()` joins it.
+            self.on_start(now_ms, fx);
+            return;
+        }
         if !self.is_active() {
             return;
         }
         let usable = self.usable_token(now_ms).is_some();
         let due = match self.refresh {
-            Refresh::InFlight | Refresh::Offline => false,
+            Refresh::InFlight => false,
+            // One attempt for callers while offline, then they wait for `online`.
+            Refresh::Offline => !usable && !self.offline_attempt_failed,
             // Respect the backoff even if the caller has to wait for it.
             Refresh::RetryAt(t) | Refresh::BudgetAt(t) => now_ms >= t,
             Refresh::Scheduled => !usable || now_ms >= self.refresh_at_ms,
@@ -366,15 +589,20 @@ impl Session {
         };
         if due {
             self.restart_cycle_unless_retrying();
-            self.begin_refresh(now_ms, fx);
+            self.begin_refresh(now_ms, Demand::Token, fx);
         }
     }
 
     fn on_force_refresh(&mut self, now_ms: u64, fx: &mut Vec<Effect>) {
         // In flight or backing off: the caller joins the running cycle.
-        if self.is_active() && matches!(self.refresh, Refresh::Scheduled | Refresh::Parked(_)) {
-            self.attempt = 0;
-            self.begin_refresh(now_ms, fx);
+        if self.is_active()
+            && matches!(
+                self.refresh,
+                Refresh::Scheduled | Refresh::Parked(_) | Refresh::Offline
+            )
+        {
+            self.restart_cycle_unless_retrying();
+            self.begin_refresh(now_ms, Demand::Explicit, fx);
         }
     }
 
@@ -385,31 +613,36 @@ impl Session {
             return;
         }
         // The server says this token is bad: stop handing it out, even if a
-        // refresh is already running.
+        // refresh is already running, and get a new one as a caller would.
         self.token = None;
-        if matches!(self.refresh, Refresh::Scheduled | Refresh::Parked(_)) {
-            self.attempt = 0;
-            self.begin_refresh(now_ms, fx);
-        }
+        self.on_token_wanted(now_ms, fx);
     }
 
     fn restart_cycle_unless_retrying(&mut self) {
         if matches!(self.refresh, Refresh::Scheduled | Refresh::Parked(_)) {
             self.attempt = 0;
+            self.last_error = None;
         }
     }
 
     /// The only place `SendRefresh` is produced, so the ceiling and
     /// single-flight apply to every trigger.
-    fn begin_refresh(&mut self, now_ms: u64, fx: &mut Vec<Effect>) {
+    fn begin_refresh(&mut self, now_ms: u64, demand: Demand, fx: &mut Vec<Effect>) {
         if self.refresh == Refresh::InFlight {
             return;
         }
-        // Offline, a request can only fail: wait for `online` instead of burning
-        // attempts and the budget.
+        // Offline is a hint: the timer's refreshes wait for `online`, callers
+        // get an attempt (once, for callers wanting a token).
         if !self.online {
-            self.refresh = Refresh::Offline;
-            return;
+            let hold = match demand {
+                Demand::Scheduled => true,
+                Demand::Token => self.offline_attempt_failed,
+                Demand::Explicit => false,
+            };
+            if hold {
+                self.refresh = Refresh::Offline;
+                return;
+            }
         }
         if self.budget.try_take(now_ms) {
             self.refresh = Refresh::InFlight;
@@ -425,14 +658,18 @@ impl Session {
                 message: WARN_TOO_MANY_REFRESHES.into(),
             }));
         }
-        if self.usable_token(now_ms).is_none() {
-            fx.push(Effect::FailWaiters(Error::TooManyRefreshes));
-        }
+        let blocked = Some(Err(Error::TooManyRefreshes));
+        let token = (self.usable_token(now_ms).is_none())
+            .then(|| blocked.clone())
+            .flatten();
+        self.settle_all(fx, [token, blocked.clone(), blocked]);
     }
 
-    /// Ends the session (logout, revoked grant, dispose). A refresh still in
-    /// flight is marked abandoned so its late outcome cannot sign the user
-    /// back in.
+    /// Ends the session (logout, revoked grant, given up, dispose). A refresh
+    /// still in flight is marked abandoned so its late outcome cannot sign the
+    /// user back in. Callers waiting for a token or for `start()` are settled
+    /// `Ok` (there is no session: they go on without one); `refresh()` callers
+    /// get `error`. Disposing rejects everyone with `disposed`.
     fn end(&mut self, phase: Phase, reason: EndReason, error: Error, fx: &mut Vec<Effect>) {
         let was_signed_in = self.phase == Phase::SignedIn;
         if self.refresh == Refresh::InFlight {
@@ -450,7 +687,13 @@ impl Session {
         if was_signed_in {
             fx.push(Effect::Emit(Event::SessionEnded { reason }));
         }
-        fx.push(Effect::FailWaiters(error));
+        let outcomes = if phase == Phase::Disposed {
+            let gone = Some(Err(Error::Disposed));
+            [gone.clone(), gone.clone(), gone]
+        } else {
+            [Some(Ok(())), Some(Ok(())), Some(Err(error))]
+        };
+        self.settle_all(fx, outcomes);
     }
 
     /// Consumes one abandoned refresh outcome, if any are outstanding.
@@ -462,15 +705,21 @@ impl Session {
         true
     }
 
+    /// The one timer serves the refresh schedule and the waiters' bounds.
     fn desired_timer(&self) -> Option<u64> {
-        if !self.is_active() {
-            return None;
-        }
-        match self.refresh {
-            Refresh::InFlight | Refresh::Offline => None,
-            Refresh::RetryAt(t) | Refresh::BudgetAt(t) => Some(t),
-            Refresh::Scheduled => (self.phase == Phase::SignedIn).then_some(self.refresh_at_ms),
-            Refresh::Parked(until) => until,
+        let refresh = if self.is_active() {
+            match self.refresh {
+                Refresh::InFlight | Refresh::Offline => None,
+                Refresh::RetryAt(t) | Refresh::BudgetAt(t) | Refresh::Parked(t) => Some(t),
+                Refresh::Scheduled => (self.phase == Phase::SignedIn).then_some(self.refresh_at_ms),
+            }
+        } else {
+            None
+        };
+        let deadline = self.waiters.iter().map(|w| w.deadline_ms).min();
+        match (refresh, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 

@@ -265,9 +265,12 @@ mod tests {
             "expires_in must be positive"
         );
         assert_eq!(
-            expires_reason(&body("t", r#","expires_in":"3600""#)),
+            expires_reason(&body("t", r#","expires_in":"36x0""#)),
             "expires_in is not a number"
         );
+        // A string of digits, as some hosted identity providers send, is its number.
+        let g = parse(&body("t", r#","expires_in":"3600""#)).unwrap();
+        assert_eq!(g.lifetime_ms, 3_600_000);
         assert_eq!(
             expires_reason(&body("t", r#","expires_in":null"#)),
             "expires_in is not a number"

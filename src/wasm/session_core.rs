@@ -13,7 +13,8 @@ use zeroize::Zeroizing;
 
 use super::wire::{decode_input, ms, Wire};
 use crate::core::{
-    parse_error_response, parse_http_date, parse_token_response, AllowedOrigins, Config, Error,
+    bearer_error, parse_error_response, parse_http_date, parse_token_response, AllowedOrigins,
+    Config, Error,
     ExpiryPolicy, Input, Phase, RefreshFailure, RetryPolicy, Session,
 };
 
@@ -56,6 +57,7 @@ impl SessionCore {
     /// A session in phase `initial`. `default_lifetime_ms` 0 means none;
     /// `allowed_origins` are the serialized origins whose requests get the token, one per
     /// line; `expose` is `exposeAccessToken` (fixed for the life of the core).
+    /// `request_timeout_ms` bounds the waits of `start()` and of callers wanting a token.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -68,6 +70,7 @@ impl SessionCore {
         max_refreshes_per_minute: u32,
         allowed_origins: &str,
         expose: bool,
+        request_timeout_ms: f64,
     ) -> SessionCore {
         let default_lifetime_ms = ms(default_lifetime_ms);
         let config = Config {
@@ -82,6 +85,8 @@ impl SessionCore {
                 max_token_bytes: max_token_bytes as usize,
             },
             max_refreshes_per_minute,
+            // 0 (or NaN) would settle every wait at once: one ms at least.
+            request_timeout_ms: ms(request_timeout_ms).max(1),
         };
         SessionCore {
             session: Session::new(config),
@@ -92,7 +97,8 @@ impl SessionCore {
     }
 
     /// Feeds input `code` (see `wire::input`) at local time `now`; returns the effect
-    /// records. An unknown code does nothing.
+    /// records. An unknown code does nothing. A waiting caller (`WAIT_*`, `arg` its id)
+    /// is settled by exactly one op 8 or 9 record with its id, perhaps in these records.
     pub fn step(&mut self, code: u32, arg: f64, now: f64, rand: f64) -> Vec<f64> {
         self.wire.clear();
         if let Some(input) = decode_input(code, arg) {
@@ -203,6 +209,29 @@ impl SessionCore {
         }
     }
 
+    /// A request sent with the token of `generation` got a 401 whose `WWW-Authenticate`
+    /// is `www_authenticate` (empty when absent or unreadable). Returns whether the 401
+    /// invites a new token (RFC 6750 §3.1: `invalid_token`, or no error code): then the
+    /// core stops lending that token and refreshes, and the caller waits for a token and
+    /// retries once. Any other error code (`insufficient_scope`, ...) is no token
+    /// problem: nothing happens and the caller returns the 401 untouched. Any effects
+    /// wait in [`SessionCore::take`].
+    pub fn unauthorized(
+        &mut self,
+        generation: f64,
+        www_authenticate: &str,
+        now: f64,
+        rand: f64,
+    ) -> bool {
+        self.wire.clear();
+        if !bearer_error(www_authenticate).invites_new_token() {
+            return false;
+        }
+        let generation = ms(generation);
+        self.feed(Input::Unauthorized { generation }, now, rand);
+        true
+    }
+
     /// Whether the last call left effect records (cheaper than an empty `take`).
     pub fn pending(&self) -> bool {
         !self.wire.nums.is_empty()
@@ -223,10 +252,12 @@ impl SessionCore {
         String::from(self.session.phase().as_str())
     }
 
-    /// When the token expires (local ms), or -1 without one.
+    /// When the token in use expires (local ms), or -1 without a token usable at `now`.
     #[wasm_bindgen(js_name = expiresAt)]
-    pub fn expires_at(&self) -> f64 {
-        self.session.expires_at_ms().map_or(-1.0, |at| at as f64)
+    pub fn expires_at(&self, now: f64) -> f64 {
+        self.session
+            .expires_at_ms(ms(now))
+            .map_or(-1.0, |at| at as f64)
     }
 
     /// The generation of the current token (bumps on every grant).

@@ -21,14 +21,14 @@
 //! | 5 | event `refresh-error` | t: code, attempt, retryAt or -1 |
 //! | 6 | event `session-ended` | t: the reason |
 //! | 7 | event `warning` | t: code, t: message |
-//! | 8 | release the waiters | |
-//! | 9 | fail the waiters | t: code, t: message |
+//! | 8 | resolve the waiting caller | its id |
+//! | 9 | reject the waiting caller | its id, t: code, t: message |
 //! | 10 | refuse the caller (sign-in, accepted response) | t: code, t: message |
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::core::{Effect, EndReason, Error, Event, Input};
+use crate::core::{Effect, EndReason, Endpoint, Error, Event, Input, Want};
 
 /// Op codes of the effect records; the JS runtime mirrors them.
 pub mod op {
@@ -48,10 +48,10 @@ pub mod op {
     pub const SESSION_ENDED: f64 = 6.0;
     /// `warning` event.
     pub const WARNING: f64 = 7.0;
-    /// Wake every caller waiting for a token.
-    pub const RELEASE_WAITERS: f64 = 8.0;
-    /// Reject every caller waiting for a token.
-    pub const FAIL_WAITERS: f64 = 9.0;
+    /// Resolve one waiting caller (a caller waiting for a token asks for it again).
+    pub const SETTLE_OK: f64 = 8.0;
+    /// Reject one waiting caller.
+    pub const SETTLE_ERR: f64 = 9.0;
     /// Reject the caller of `signIn`/`acceptTokenResponse`.
     pub const REFUSE: f64 = 10.0;
 }
@@ -66,8 +66,7 @@ pub mod input {
     pub const WAKE: u32 = 2;
     /// `refresh()`.
     pub const FORCE_REFRESH: u32 = 3;
-    /// A 401 for the token of generation `arg`.
-    pub const UNAUTHORIZED: u32 = 4;
+    // 4 was a 401; it goes through `SessionCore::unauthorized`, which reads the challenge.
     /// Logout finished.
     pub const SIGNED_OUT: u32 = 5;
     /// Another tab ended the session; `arg` indexes [`super::END_REASONS`].
@@ -76,6 +75,14 @@ pub mod input {
     pub const CONNECTIVITY: u32 = 7;
     /// Tear down.
     pub const DISPOSE: u32 = 8;
+    /// A caller waits for a usable token; `arg` is its id.
+    pub const WAIT_TOKEN: u32 = 9;
+    /// `start()` waits for the restore; `arg` is its id.
+    pub const WAIT_START: u32 = 10;
+    /// `refresh()` waits for a new token; `arg` is its id.
+    pub const WAIT_REFRESH: u32 = 11;
+    /// The caller `arg` was aborted: drop it.
+    pub const CANCEL: u32 = 12;
 }
 
 /// The reasons another tab may report, by index.
@@ -97,9 +104,6 @@ pub fn decode_input(code: u32, arg: f64) -> Option<Input> {
         input::TIMER_FIRED => Input::TimerFired,
         input::WAKE => Input::Wake,
         input::FORCE_REFRESH => Input::ForceRefresh,
-        input::UNAUTHORIZED => Input::Unauthorized {
-            generation: ms(arg),
-        },
         input::SIGNED_OUT => Input::SignedOut,
         input::ENDED_ELSEWHERE => {
             let index = usize::try_from(ms(arg)).ok()?;
@@ -107,8 +111,16 @@ pub fn decode_input(code: u32, arg: f64) -> Option<Input> {
         }
         input::CONNECTIVITY => Input::Connectivity { online: arg != 0.0 },
         input::DISPOSE => Input::Dispose,
+        input::WAIT_TOKEN => wait(arg, Want::Token),
+        input::WAIT_START => wait(arg, Want::Start),
+        input::WAIT_REFRESH => wait(arg, Want::Refresh),
+        input::CANCEL => Input::Cancel { id: ms(arg) },
         _ => return None,
     })
+}
+
+fn wait(arg: f64, want: Want) -> Input {
+    Input::Wait { id: ms(arg), want }
 }
 
 /// Effects on their way to JS.
@@ -140,15 +152,18 @@ impl Wire {
         (self.count - 1) as f64
     }
 
-    fn error(&mut self, op: f64, error: &Error) {
+    /// The code and message of `error` as two text operands.
+    fn error(&mut self, error: &Error, endpoint: Endpoint) -> [f64; 2] {
         let code = self.text(error.code());
-        let message = self.text(&error.message());
-        self.nums.extend_from_slice(&[op, code, message]);
+        let message = self.text(&error.message_for(endpoint));
+        [code, message]
     }
 
-    /// Rejects the caller with `error` (op 10).
+    /// Rejects the caller of `signIn`/`acceptTokenResponse` with `error` (op 10); its
+    /// message names the sign-in endpoint.
     pub fn refuse(&mut self, error: &Error) {
-        self.error(op::REFUSE, error);
+        let [code, message] = self.error(error, Endpoint::SignIn);
+        self.nums.extend_from_slice(&[op::REFUSE, code, message]);
     }
 
     /// Appends the records of `effects`, in order.
@@ -161,8 +176,20 @@ impl Wire {
                 }
                 Effect::CancelTimer => self.nums.push(op::CANCEL_TIMER),
                 Effect::Emit(event) => self.push_event(event),
-                Effect::ReleaseWaiters => self.nums.push(op::RELEASE_WAITERS),
-                Effect::FailWaiters(error) => self.error(op::FAIL_WAITERS, &error),
+                Effect::Settle {
+                    id,
+                    outcome: Ok(()),
+                } => {
+                    self.nums.extend_from_slice(&[op::SETTLE_OK, id as f64]);
+                }
+                Effect::Settle {
+                    id,
+                    outcome: Err(error),
+                } => {
+                    let [code, message] = self.error(&error, Endpoint::Refresh);
+                    self.nums
+                        .extend_from_slice(&[op::SETTLE_ERR, id as f64, code, message]);
+                }
             }
         }
     }
@@ -212,10 +239,7 @@ mod tests {
             decode_input(input::START, 0.0),
             Some(Input::Start)
         ));
-        assert!(matches!(
-            decode_input(input::UNAUTHORIZED, 7.0),
-            Some(Input::Unauthorized { generation: 7 })
-        ));
+        assert!(decode_input(4, 7.0).is_none(), "a 401 has its own method");
         assert!(matches!(
             decode_input(input::ENDED_ELSEWHERE, 1.0),
             Some(Input::EndedElsewhere(EndReason::InvalidGrant))
@@ -228,6 +252,31 @@ mod tests {
         assert!(matches!(
             decode_input(input::DISPOSE, 0.0),
             Some(Input::Dispose)
+        ));
+        assert!(matches!(
+            decode_input(input::WAIT_START, 7.0),
+            Some(Input::Wait {
+                id: 7,
+                want: Want::Start
+            })
+        ));
+        assert!(matches!(
+            decode_input(input::WAIT_TOKEN, 8.0),
+            Some(Input::Wait {
+                id: 8,
+                want: Want::Token
+            })
+        ));
+        assert!(matches!(
+            decode_input(input::WAIT_REFRESH, 9.0),
+            Some(Input::Wait {
+                id: 9,
+                want: Want::Refresh
+            })
+        ));
+        assert!(matches!(
+            decode_input(input::CANCEL, 9.0),
+            Some(Input::Cancel { id: 9 })
         ));
         assert!(decode_input(99, 0.0).is_none());
     }
@@ -251,12 +300,22 @@ mod tests {
                 retry_at_ms: None,
             }),
             Effect::ArmTimer { at_ms: 9 },
-            Effect::FailWaiters(Error::NotSignedIn),
+            Effect::Settle {
+                id: 4,
+                outcome: Err(Error::NotSignedIn),
+            },
+            Effect::Settle {
+                id: 5,
+                outcome: Ok(()),
+            },
             Effect::SendRefresh,
         ]);
         assert_eq!(
             wire.nums,
-            [3.0, 0.0, 4.0, 5.0, 5.0, 1.0, 2.0, -1.0, 1.0, 9.0, 9.0, 2.0, 3.0, 0.0]
+            [
+                3.0, 0.0, 4.0, 5.0, 5.0, 1.0, 2.0, -1.0, 1.0, 9.0, 9.0, 4.0, 2.0, 3.0, 8.0, 5.0,
+                0.0
+            ]
         );
         assert_eq!(
             wire.texts,
@@ -276,5 +335,12 @@ mod tests {
         let (code, message) = wire.texts.split_once('\n').unwrap();
         assert_eq!(code, "malformed_token");
         assert!(message.contains("control character"));
+        // A refusal answers the sign-in request: its message names that endpoint.
+        wire.clear();
+        wire.refuse(&Error::HttpStatus { status: 404 });
+        assert_eq!(
+            wire.texts,
+            "http_error\nthe sign-in endpoint answered with unexpected HTTP 404"
+        );
     }
 }

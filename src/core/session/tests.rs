@@ -44,6 +44,16 @@ fn armed(fx: &[Effect]) -> Option<u64> {
     })
 }
 
+/// The settles in `fx`, as (id, outcome).
+fn settles(fx: &[Effect]) -> Vec<(u64, Result<(), Error>)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Settle { id, outcome } => Some((*id, outcome.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 fn refresh_errors(fx: &[Effect]) -> Vec<(&'static str, u32, Option<u64>)> {
     fx.iter()
         .filter_map(|e| match e {
@@ -81,6 +91,11 @@ impl H {
         self.s.step(input, self.now, self.rand)
     }
 
+    /// A caller `id` starts waiting for `want`.
+    fn wait(&mut self, id: u64, want: Want) -> Vec<Effect> {
+        self.step(Input::Wait { id, want })
+    }
+
     fn grant(&mut self, token: &str, lifetime_ms: u64) -> Vec<Effect> {
         let g = grant_with(token, self.now, lifetime_ms, false);
         self.step(Input::Granted(g))
@@ -108,7 +123,7 @@ fn initial_state() {
     assert!(h.s.usable_token(T0).is_none());
     assert!(!h.s.needs_wait(T0));
     assert!(!h.s.refresh_in_flight());
-    assert_eq!(h.s.expires_at_ms(), None);
+    assert_eq!(h.s.expires_at_ms(T0), None);
     assert_eq!(h.s.token_unavailable_reason(T0), Some(Error::NotSignedIn));
 }
 
@@ -142,7 +157,6 @@ fn granted_signs_in_and_arms_refresh_timer() {
             Effect::Emit(Event::Refreshed {
                 expires_at_ms: T0 + HOUR
             }),
-            Effect::ReleaseWaiters,
             Effect::ArmTimer {
                 at_ms: T0 + HOUR - LEAD
             },
@@ -151,7 +165,7 @@ fn granted_signs_in_and_arms_refresh_timer() {
     assert_eq!(h.s.phase(), Phase::SignedIn);
     assert_eq!(h.token().as_deref(), Some("tok-1"));
     assert_eq!(h.s.usable_token(h.now).unwrap().1, 1);
-    assert_eq!(h.s.expires_at_ms(), Some(T0 + HOUR));
+    assert_eq!(h.s.expires_at_ms(h.now), Some(T0 + HOUR));
     assert!(!h.s.needs_wait(h.now));
     assert_eq!(h.s.token_unavailable_reason(h.now), None);
 }
@@ -245,9 +259,8 @@ fn token_wanted_inside_lead_window_refreshes_but_token_stays_usable() {
 }
 
 #[test]
-fn token_wanted_when_signed_out_or_initial_does_nothing() {
+fn token_wanted_when_signed_out_does_nothing() {
     let mut h = H::new();
-    assert!(h.step(Input::TokenWanted).is_empty());
     assert!(h.step(Input::ForceRefresh).is_empty());
     assert!(h.step(Input::Unauthorized { generation: 0 }).is_empty());
     h.step(Input::SignedOut);
@@ -262,9 +275,10 @@ fn single_flight_hundred_callers_at_expiry() {
     let mut h = H::signed_in();
     h.now = T0 + HOUR; // expired
     let mut total = 0;
-    for _ in 0..100 {
-        let fx = h.step(Input::TokenWanted);
+    for id in 0..100 {
+        let fx = h.wait(id, Want::Token);
         total += sends(&fx);
+        assert!(settles(&fx).is_empty(), "caller {id} waits");
         assert!(h.s.needs_wait(h.now));
         assert!(h.s.usable_token(h.now).is_none());
     }
@@ -278,8 +292,10 @@ fn single_flight_hundred_callers_at_expiry() {
     }
     assert_eq!(total, 1);
     let fx = h.grant("tok-2", HOUR);
-    assert!(fx.contains(&Effect::ReleaseWaiters));
+    let all: Vec<_> = (0..100).map(|id| (id, Ok(()))).collect();
+    assert_eq!(settles(&fx), all, "every caller, once, in order");
     assert_eq!(h.token().as_deref(), Some("tok-2"));
+    assert_eq!(h.s.waiting(), 0);
 }
 
 #[test]
@@ -341,10 +357,7 @@ fn backoff_sequence_with_deterministic_jitter() {
             [("network", attempt, Some(h.now + delay))]
         );
         assert_eq!(armed(&fx), Some(h.now + delay));
-        assert!(
-            !fx.iter().any(|e| matches!(e, Effect::FailWaiters(_))),
-            "token still usable"
-        );
+        assert!(settles(&fx).is_empty(), "token still usable");
         assert_eq!(h.s.next_retry_at_ms(), Some(h.now + delay));
         // Demand before the retry time does not jump the backoff.
         h.now += delay - 1;
@@ -358,7 +371,7 @@ fn backoff_sequence_with_deterministic_jitter() {
     // Fifth failure exhausts the cycle (max_attempts = 5 requests).
     let fx = h.step(failed(Error::Timeout));
     assert_eq!(refresh_errors(&fx), [("timeout", 5, None)]);
-    assert!(!fx.iter().any(|e| matches!(e, Effect::FailWaiters(_))));
+    assert!(settles(&fx).is_empty());
     // The token is still valid: keep it, wake up at its expiry.
     assert_eq!(h.token().as_deref(), Some("tok-1"));
     assert_eq!(armed(&fx), Some(T0 + HOUR));
@@ -378,7 +391,7 @@ fn backoff_sequence_with_deterministic_jitter() {
 }
 
 #[test]
-fn exhausted_cycle_without_usable_token_fails_waiters_then_demand_restarts() {
+fn exhausted_cycle_without_usable_token_rejects_everyone_and_ends_the_session() {
     let config = Config {
         retry: RetryPolicy {
             max_attempts: 2,
@@ -389,24 +402,35 @@ fn exhausted_cycle_without_usable_token_fails_waiters_then_demand_restarts() {
     let mut h = H::with(config);
     h.grant("t", HOUR);
     h.now = T0 + HOUR + 1;
-    h.step(Input::TokenWanted);
+    assert_eq!(sends(&h.wait(1, Want::Token)), 1);
+    h.wait(2, Want::Refresh);
     h.step(failed(Error::Server { status: 502 }));
     h.now = h.s.next_retry_at_ms().unwrap();
     h.step(Input::TimerFired);
     let fx = h.step(failed(Error::Server { status: 502 }));
     assert_eq!(refresh_errors(&fx), [("server_error", 2, None)]);
-    assert!(fx.contains(&Effect::FailWaiters(Error::Server { status: 502 })));
-    assert_eq!(h.s.phase(), Phase::SignedIn);
-    assert!(!h.s.needs_wait(h.now));
+    let e = Error::Server { status: 502 };
+    assert_eq!(settles(&fx), [(1, Err(e.clone())), (2, Err(e))]);
+    // No usable token and none coming: the session says so, once.
+    assert_eq!(states(&fx), [Phase::SignedOut]);
+    assert!(fx.contains(&Effect::Emit(Event::SessionEnded {
+        reason: EndReason::Expired
+    })));
+    assert_eq!(h.s.expires_at_ms(h.now), None);
     assert_eq!(
         h.s.token_unavailable_reason(h.now),
-        Some(Error::TokenExpired)
+        Some(Error::NotSignedIn)
     );
-    assert!(
-        h.step(Input::Wake).is_empty(),
-        "parked: only demand restarts"
-    );
-    assert_eq!(sends(&h.step(Input::TokenWanted)), 1);
+    // Calls do not each fire a refresh: nobody is signed in.
+    for id in 3..10 {
+        let fx = h.wait(id, Want::Token);
+        assert_eq!(sends(&fx), 0);
+        assert_eq!(settles(&fx), [(id, Ok(()))], "sent without a token");
+    }
+    assert_eq!(sends(&h.step(Input::TokenWanted)), 0);
+    assert_eq!(sends(&h.step(Input::Wake)), 0);
+    // The cookie may still be good: start() tries it again.
+    assert_eq!(sends(&h.wait(10, Want::Start)), 1);
 }
 
 #[test]
@@ -435,7 +459,9 @@ fn retry_after_is_respected() {
 #[test]
 fn invalid_grant_ends_session_for_good() {
     let mut h = H::signed_in();
-    h.step(Input::ForceRefresh);
+    h.wait(1, Want::Refresh);
+    h.step(Input::Unauthorized { generation: 1 });
+    h.wait(2, Want::Token);
     let err = Error::invalid_grant(Some("revoked"));
     let fx = h.step(failed(err.clone()));
     assert_eq!(
@@ -446,11 +472,20 @@ fn invalid_grant_ends_session_for_good() {
             Effect::Emit(Event::SessionEnded {
                 reason: EndReason::InvalidGrant
             }),
-            Effect::FailWaiters(err),
+            // refresh() rejects with why; a call waiting for a token goes on
+            // without one, as if made after the session ended.
+            Effect::Settle {
+                id: 1,
+                outcome: Err(err)
+            },
+            Effect::Settle {
+                id: 2,
+                outcome: Ok(())
+            },
         ]
     );
     assert!(h.token().is_none());
-    assert_eq!(h.s.expires_at_ms(), None);
+    assert_eq!(h.s.expires_at_ms(h.now), None);
     for _ in 0..3 {
         h.now += HOUR;
         for input in [
@@ -482,13 +517,24 @@ fn oauth_error_also_ends_session() {
 #[test]
 fn invalid_grant_while_restoring_signs_out_without_session_ended() {
     let mut h = H::new();
-    h.step(Input::Start);
+    h.wait(1, Want::Start);
+    h.wait(2, Want::Token);
+    h.wait(3, Want::Refresh);
     let fx = h.step(failed(Error::invalid_grant(None)));
     assert_eq!(states(&fx), [Phase::SignedOut]);
     assert!(!fx
         .iter()
         .any(|e| matches!(e, Effect::Emit(Event::SessionEnded { .. }))));
-    assert!(fx.contains(&Effect::FailWaiters(Error::invalid_grant(None))));
+    // No cookie: start() resolves (signed out), a call goes without a token,
+    // refresh() had nothing to refresh.
+    assert_eq!(
+        settles(&fx),
+        [
+            (1, Ok(())),
+            (2, Ok(())),
+            (3, Err(Error::invalid_grant(None)))
+        ]
+    );
     // Page reload can try the cookie again.
     assert_eq!(sends(&h.step(Input::Start)), 1);
 }
@@ -503,15 +549,18 @@ fn restoring_retries_then_gives_up_to_signed_out() {
         ..Config::default()
     };
     let mut h = H::with(config);
-    h.step(Input::Start);
+    h.wait(1, Want::Start);
+    h.wait(2, Want::Token);
     let fx = h.step(failed(Error::Network));
     assert_eq!(refresh_errors(&fx).len(), 1);
+    // start() settles with the first failure; the restore goes on.
+    assert_eq!(settles(&fx), [(1, Err(Error::Network))]);
     assert!(h.s.needs_wait(h.now), "waiters wait for the retry");
     assert_eq!(h.s.phase(), Phase::Restoring);
     h.now = h.s.next_retry_at_ms().unwrap();
     assert_eq!(sends(&h.step(Input::TokenWanted)), 1);
     let fx = h.step(failed(Error::Network));
-    assert!(fx.contains(&Effect::FailWaiters(Error::Network)));
+    assert_eq!(settles(&fx), [(2, Err(Error::Network))]);
     assert_eq!(states(&fx), [Phase::SignedOut]);
     assert!(!fx
         .iter()
@@ -528,7 +577,7 @@ fn non_transient_error_does_not_retry_or_end_session() {
     };
     let fx = h.step(failed(err));
     assert_eq!(refresh_errors(&fx), [("malformed_response", 1, None)]);
-    assert!(!fx.iter().any(|e| matches!(e, Effect::FailWaiters(_))));
+    assert!(settles(&fx).is_empty());
     assert_eq!(armed(&fx), Some(T0 + HOUR));
     assert_eq!(h.s.phase(), Phase::SignedIn);
     assert_eq!(h.token().as_deref(), Some("tok-1"));
@@ -537,13 +586,13 @@ fn non_transient_error_does_not_retry_or_end_session() {
 }
 
 #[test]
-fn non_transient_error_with_expired_token_fails_waiters() {
+fn non_transient_error_with_expired_token_fails_waiters_and_ends_the_session() {
     let mut h = H::signed_in();
     h.now = T0 + HOUR + 5;
-    h.step(Input::TokenWanted);
+    h.wait(1, Want::Token);
     let fx = h.step(failed(Error::HttpStatus { status: 404 }));
-    assert!(fx.contains(&Effect::FailWaiters(Error::HttpStatus { status: 404 })));
-    assert_eq!(h.s.phase(), Phase::SignedIn);
+    assert_eq!(settles(&fx), [(1, Err(Error::HttpStatus { status: 404 }))]);
+    assert_eq!(h.s.phase(), Phase::SignedOut);
 }
 
 #[test]
@@ -616,7 +665,7 @@ fn budget_block_fails_waiters_without_token_and_warns_once() {
     h.step(Input::Start);
     h.grant("t", 10);
     h.now += 10; // expired
-    let fx = h.step(Input::TokenWanted);
+    let fx = h.wait(1, Want::Token);
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::Emit(Event::Warning {
@@ -624,7 +673,7 @@ fn budget_block_fails_waiters_without_token_and_warns_once() {
             ..
         })
     )));
-    assert!(fx.contains(&Effect::FailWaiters(Error::TooManyRefreshes)));
+    assert_eq!(settles(&fx), [(1, Err(Error::TooManyRefreshes))]);
     assert_eq!(armed(&fx), Some(T0 + 60_000));
     assert!(!h.s.needs_wait(h.now));
     assert_eq!(
@@ -633,6 +682,9 @@ fn budget_block_fails_waiters_without_token_and_warns_once() {
     );
     let fx = h.step(Input::ForceRefresh);
     assert!(fx.is_empty());
+    // refresh() is told at once rather than left waiting for the window.
+    let fx = h.wait(2, Want::Refresh);
+    assert_eq!(settles(&fx), [(2, Err(Error::TooManyRefreshes))]);
     h.now += 1;
     let fx = h.step(Input::TokenWanted);
     assert_eq!(sends(&fx), 0);
@@ -648,6 +700,7 @@ fn budget_block_fails_waiters_without_token_and_warns_once() {
 #[test]
 fn logout_clears_everything() {
     let mut h = H::signed_in();
+    h.wait(1, Want::Refresh);
     let fx = h.step(Input::SignedOut);
     assert_eq!(
         fx,
@@ -657,7 +710,10 @@ fn logout_clears_everything() {
             Effect::Emit(Event::SessionEnded {
                 reason: EndReason::Logout
             }),
-            Effect::FailWaiters(Error::NotSignedIn),
+            Effect::Settle {
+                id: 1,
+                outcome: Err(Error::NotSignedIn)
+            },
         ]
     );
     assert!(h.token().is_none());
@@ -668,12 +724,13 @@ fn logout_clears_everything() {
 #[test]
 fn logout_during_restore_has_no_session_ended() {
     let mut h = H::new();
-    h.step(Input::Start);
+    h.wait(1, Want::Start);
     let fx = h.step(Input::SignedOut);
     assert_eq!(states(&fx), [Phase::SignedOut]);
     assert!(!fx
         .iter()
         .any(|e| matches!(e, Effect::Emit(Event::SessionEnded { .. }))));
+    assert_eq!(settles(&fx), [(1, Ok(()))], "start() resolves signed-out");
 }
 
 #[test]
@@ -698,6 +755,8 @@ fn late_refresh_outcome_after_logout_cannot_sign_back_in() {
 #[test]
 fn dispose_fails_waiters_and_ignores_everything_after() {
     let mut h = H::signed_in();
+    h.step(Input::Unauthorized { generation: 1 });
+    h.wait(1, Want::Token);
     let fx = h.step(Input::Dispose);
     assert_eq!(
         fx,
@@ -707,7 +766,10 @@ fn dispose_fails_waiters_and_ignores_everything_after() {
             Effect::Emit(Event::SessionEnded {
                 reason: EndReason::Disposed
             }),
-            Effect::FailWaiters(Error::Disposed),
+            Effect::Settle {
+                id: 1,
+                outcome: Err(Error::Disposed)
+            },
         ]
     );
     assert_eq!(h.s.phase(), Phase::Disposed);
@@ -728,14 +790,19 @@ fn dispose_fails_waiters_and_ignores_everything_after() {
     assert!(h.grant("after", HOUR).is_empty());
     assert!(h.token().is_none());
     assert_eq!(h.s.phase(), Phase::Disposed);
+    // A late caller is answered, never left waiting.
+    for want in [Want::Token, Want::Start, Want::Refresh] {
+        assert_eq!(settles(&h.wait(9, want)), [(9, Err(Error::Disposed))]);
+    }
 }
 
 #[test]
 fn dispose_from_initial() {
     let mut h = H::new();
+    h.wait(1, Want::Start);
     let fx = h.step(Input::Dispose);
     assert_eq!(states(&fx), [Phase::Disposed]);
-    assert!(fx.contains(&Effect::FailWaiters(Error::Disposed)));
+    assert_eq!(settles(&fx), [(1, Err(Error::Disposed))]);
 }
 
 #[test]
@@ -789,7 +856,11 @@ fn expired_token_is_wiped_but_session_kept() {
     assert!(h.s.usable_token(h.now).is_none());
     h.step(Input::Wake);
     assert_eq!(h.s.phase(), Phase::SignedIn);
-    assert_eq!(h.s.expires_at_ms(), Some(T0 + HOUR));
+    assert_eq!(
+        h.s.expires_at_ms(h.now),
+        None,
+        "no past expiry is shown while a new token is on its way"
+    );
 }
 
 #[test]
@@ -830,15 +901,25 @@ fn offline_refreshes_wait_for_online_without_spending_attempts() {
     // Callers asking for a token keep the still-valid one meanwhile.
     assert!(h.step(Input::TokenWanted).is_empty());
     assert_eq!(h.token().as_deref(), Some("tok-1"));
-    // Past expiry, they wait (the browser bounds the wait) rather than fail.
+    // Past expiry, a caller gets one attempt (offline is only a hint) ...
     h.now += LEAD + 1;
-    h.step(Input::TokenWanted);
+    assert_eq!(sends(&h.wait(1, Want::Token)), 1);
     assert!(h.s.needs_wait(h.now));
+    // ... which fails for lack of network: no attempt spent, no refresh-error,
+    // and the caller waits (within its bound) instead of failing.
+    let fx = h.step(failed(Error::Network));
+    assert!(refresh_errors(&fx).is_empty());
+    assert!(settles(&fx).is_empty());
+    assert!(h.s.needs_wait(h.now));
+    // Later callers wait too, rather than each sending a request.
+    assert_eq!(sends(&h.wait(2, Want::Token)), 0);
     assert_eq!(sends(&h.step(Input::Wake)), 0);
     // Back online: exactly one refresh goes out at once.
     let fx = h.step(Input::Connectivity { online: true });
     assert_eq!(sends(&fx), 1);
     assert_eq!(sends(&h.step(Input::Connectivity { online: true })), 0);
+    let fx = h.grant("tok-2", HOUR);
+    assert_eq!(settles(&fx), [(1, Ok(())), (2, Ok(()))]);
 }
 
 #[test]
@@ -874,4 +955,304 @@ fn a_session_ended_in_another_tab_ends_here_without_a_request() {
     assert!(idle
         .step(Input::EndedElsewhere(EndReason::Logout))
         .is_empty());
+}
+
+// --- Issue 12: every promise settles, in any order, within its bound. ---
+
+fn timeout_config(request_timeout_ms: u64) -> Config {
+    Config {
+        request_timeout_ms,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn start_twice_joins_one_restore_and_never_settles_restoring() {
+    let mut h = H::new();
+    assert_eq!(sends(&h.wait(1, Want::Start)), 1);
+    assert_eq!(h.s.phase(), Phase::Restoring);
+    let fx = h.wait(2, Want::Start);
+    assert_eq!(sends(&fx), 0, "the second start() joins");
+    assert!(
+        settles(&fx).is_empty(),
+        "and does not settle while restoring"
+    );
+    let fx = h.grant("t", HOUR);
+    assert_eq!(settles(&fx), [(1, Ok(())), (2, Ok(()))]);
+    // Once signed in, start() settles at once.
+    assert_eq!(settles(&h.wait(3, Want::Start)), [(3, Ok(()))]);
+}
+
+#[test]
+fn a_call_before_start_begins_the_restore_and_start_joins_it() {
+    let mut h = H::new();
+    let fx = h.wait(1, Want::Token);
+    assert_eq!(states(&fx), [Phase::Restoring]);
+    assert_eq!(sends(&fx), 1);
+    assert!(settles(&fx).is_empty());
+    let mut total = 0;
+    for id in 2..201 {
+        total += sends(&h.step(Input::TokenWanted));
+        total += sends(&h.wait(id, Want::Token));
+    }
+    total += sends(&h.wait(500, Want::Start));
+    assert_eq!(total, 0, "200 calls and a start() cost one refresh");
+    let fx = h.grant("t", HOUR);
+    assert_eq!(settles(&fx).len(), 201);
+    assert!(settles(&fx).iter().all(|(_, o)| o.is_ok()));
+    // refresh() and a bare TokenWanted before start() restore too.
+    let mut r = H::new();
+    assert_eq!(sends(&r.wait(1, Want::Refresh)), 1);
+    assert_eq!(settles(&r.grant("t", HOUR)), [(1, Ok(()))]);
+    let mut w = H::new();
+    assert_eq!(sends(&w.step(Input::TokenWanted)), 1);
+    assert_eq!(w.s.phase(), Phase::Restoring);
+}
+
+#[test]
+fn refresh_called_from_a_refreshed_handler_is_served_by_the_next_grant() {
+    let mut h = H::signed_in();
+    assert_eq!(sends(&h.wait(1, Want::Refresh)), 1);
+    let fx = h.grant("tok-2", HOUR);
+    assert_eq!(settles(&fx), [(1, Ok(()))]);
+    // The app's handler for that grant's `refreshed` event calls refresh():
+    // a new waiter, which the grant it reacts to does not settle.
+    let fx = h.wait(2, Want::Refresh);
+    assert_eq!(sends(&fx), 1, "it refreshes again");
+    assert!(settles(&fx).is_empty());
+    assert_eq!(settles(&h.grant("tok-3", HOUR)), [(2, Ok(()))]);
+    // Two refresh() calls at once join one request.
+    assert_eq!(sends(&h.wait(3, Want::Refresh)), 1);
+    assert_eq!(sends(&h.wait(4, Want::Refresh)), 0);
+    assert_eq!(settles(&h.grant("tok-4", HOUR)), [(3, Ok(())), (4, Ok(()))]);
+    // Signed out, refresh() is refused at once.
+    h.step(Input::SignedOut);
+    assert_eq!(
+        settles(&h.wait(5, Want::Refresh)),
+        [(5, Err(Error::NotSignedIn))]
+    );
+}
+
+#[test]
+fn a_give_up_rejects_refresh_at_once_even_with_a_valid_token() {
+    let mut h = H::signed_in();
+    h.now += 1_000;
+    h.wait(1, Want::Refresh);
+    h.wait(2, Want::Refresh);
+    let fx = h.step(failed(Error::MalformedResponse {
+        reason: "access_token missing",
+    }));
+    assert_eq!(refresh_errors(&fx), [("malformed_response", 1, None)]);
+    let e = Error::MalformedResponse {
+        reason: "access_token missing",
+    };
+    assert_eq!(settles(&fx), [(1, Err(e.clone())), (2, Err(e))]);
+    // The valid token stays in use until it expires.
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    assert_eq!(h.token().as_deref(), Some("tok-1"));
+    assert_eq!(armed(&fx), Some(T0 + HOUR));
+}
+
+#[test]
+fn start_settles_with_the_first_failure_and_the_restore_goes_on() {
+    let mut h = H::new();
+    h.wait(1, Want::Start);
+    let fx = h.step(failed(Error::Timeout));
+    assert_eq!(settles(&fx), [(1, Err(Error::Timeout))]);
+    assert_eq!(
+        h.s.phase(),
+        Phase::Restoring,
+        "it goes on in the background"
+    );
+    let retry_at = h.s.next_retry_at_ms().expect("a retry is scheduled");
+    // A start() made during the backoff joins and settles with the next outcome.
+    h.now += 1;
+    h.wait(2, Want::Start);
+    h.now = retry_at;
+    assert_eq!(sends(&h.step(Input::TimerFired)), 1);
+    let fx = h.grant("t", HOUR);
+    assert_eq!(states(&fx), [Phase::SignedIn]);
+    assert_eq!(settles(&fx), [(2, Ok(()))]);
+}
+
+#[test]
+fn every_wait_settles_within_its_bound() {
+    let config = Config {
+        request_timeout_ms: 3_000,
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay_ms: 100,
+            max_delay_ms: 200,
+        },
+        ..Config::default()
+    };
+    let mut h = H::with(config);
+    assert_eq!(h.s.wait_bound_ms(Want::Token), 3_000);
+    assert_eq!(h.s.wait_bound_ms(Want::Start), 3_000);
+    assert_eq!(h.s.wait_bound_ms(Want::Refresh), 3 * 3_200);
+    // A restore whose request never answers (the browser's abort timer is the
+    // runtime's business): start() and a caller wanting a token give up at 3 s.
+    let fx = h.wait(1, Want::Start);
+    assert_eq!(
+        armed(&fx),
+        Some(T0 + 3_000),
+        "the one timer serves the bound"
+    );
+    h.now += 1_000;
+    h.wait(2, Want::Token);
+    h.now = T0 + 2_999;
+    assert!(settles(&h.step(Input::TimerFired)).is_empty());
+    h.now = T0 + 3_000;
+    let fx = h.step(Input::TimerFired);
+    assert_eq!(settles(&fx), [(1, Err(Error::Timeout))]);
+    assert_eq!(armed(&fx), Some(T0 + 4_000));
+    h.now = T0 + 4_000;
+    assert_eq!(
+        settles(&h.step(Input::TimerFired)),
+        [(2, Err(Error::TokenExpired))]
+    );
+    assert_eq!(h.s.waiting(), 0);
+    // A refresh() joining a backoff settles with the last failure at its bound.
+    let mut r = H::with(Config {
+        request_timeout_ms: 1_000,
+        retry: RetryPolicy {
+            max_attempts: 5,
+            base_delay_ms: 100,
+            max_delay_ms: 100,
+        },
+        ..Config::default()
+    });
+    r.step(Input::Start);
+    r.grant("t", HOUR);
+    r.wait(1, Want::Refresh);
+    r.step(Input::RefreshFailed(RefreshFailure {
+        error: Error::RateLimited,
+        retry_after_ms: Some(3_600_000),
+    }));
+    r.now += r.s.wait_bound_ms(Want::Refresh);
+    assert_eq!(
+        settles(&r.step(Input::Wake)),
+        [(1, Err(Error::RateLimited))]
+    );
+}
+
+#[test]
+fn a_cancelled_caller_is_dropped_and_the_refresh_goes_on() {
+    let mut h = H::signed_in();
+    h.now = T0 + HOUR + 1;
+    assert_eq!(sends(&h.wait(1, Want::Token)), 1);
+    h.wait(2, Want::Token);
+    let fx = h.step(Input::Cancel { id: 1 });
+    assert!(settles(&fx).is_empty(), "an aborted caller gets no settle");
+    assert!(h.s.refresh_in_flight(), "the others still need the refresh");
+    assert_eq!(settles(&h.grant("t2", HOUR)), [(2, Ok(()))]);
+    // Cancelling an unknown or settled caller changes nothing.
+    assert!(h.step(Input::Cancel { id: 1 }).is_empty());
+}
+
+#[test]
+fn a_cancelled_caller_no_longer_holds_the_timer() {
+    let mut h = H::with(timeout_config(5_000));
+    h.step(Input::Start);
+    h.grant("t", HOUR);
+    h.now = T0 + HOUR;
+    h.wait(1, Want::Token);
+    assert_eq!(h.s.waiting(), 1);
+    let fx = h.step(Input::Cancel { id: 1 });
+    assert_eq!(fx, [Effect::CancelTimer]);
+    assert_eq!(h.s.waiting(), 0);
+}
+
+#[test]
+fn offline_start_gets_an_attempt_and_settles_when_it_fails() {
+    let mut h = H::new();
+    h.step(Input::Connectivity { online: false });
+    // The network may in fact work: start() sends.
+    assert_eq!(sends(&h.wait(1, Want::Start)), 1);
+    h.wait(2, Want::Token);
+    let fx = h.step(failed(Error::Network));
+    assert_eq!(settles(&fx), [(1, Err(Error::Network))]);
+    assert!(refresh_errors(&fx).is_empty(), "no attempt was possible");
+    assert_eq!(h.s.phase(), Phase::Restoring);
+    // Another start() tries again at once; a caller wanting a token waits.
+    assert_eq!(sends(&h.wait(3, Want::Start)), 1);
+    h.step(failed(Error::Timeout));
+    assert_eq!(sends(&h.wait(4, Want::Token)), 0);
+    // Back online, the restore goes out and its success reaches everyone left.
+    assert_eq!(sends(&h.step(Input::Connectivity { online: true })), 1);
+    let fx = h.grant("t", HOUR);
+    assert_eq!(states(&fx), [Phase::SignedIn]);
+    assert_eq!(settles(&fx), [(2, Ok(())), (4, Ok(()))]);
+    // And when navigator.onLine lies, start() simply signs in.
+    let mut liar = H::new();
+    liar.step(Input::Connectivity { online: false });
+    assert_eq!(sends(&liar.wait(1, Want::Start)), 1);
+    assert_eq!(settles(&liar.grant("t", HOUR)), [(1, Ok(()))]);
+}
+
+#[test]
+fn offline_refresh_call_is_told_at_once_when_its_attempt_fails() {
+    let mut h = H::signed_in();
+    h.step(Input::Connectivity { online: false });
+    assert_eq!(sends(&h.wait(1, Want::Refresh)), 1);
+    let fx = h.step(failed(Error::Network));
+    assert_eq!(settles(&fx), [(1, Err(Error::Network))]);
+    assert!(refresh_errors(&fx).is_empty());
+    assert_eq!(h.token().as_deref(), Some("tok-1"), "the token stays");
+    assert_eq!(sends(&h.step(Input::Connectivity { online: true })), 1);
+}
+
+#[test]
+fn a_401_while_offline_gets_one_attempt() {
+    let mut h = H::signed_in();
+    h.step(Input::Connectivity { online: false });
+    assert_eq!(sends(&h.step(Input::Unauthorized { generation: 1 })), 1);
+    h.step(failed(Error::Network));
+    h.grant("tok-2", HOUR); // a grant proves the network works again
+    assert_eq!(sends(&h.step(Input::Unauthorized { generation: 2 })), 1);
+}
+
+#[test]
+fn a_refused_refresh_ends_the_session_once_the_token_expires() {
+    // Issue 12's example: a token response the client refuses (here an
+    // `expires_in` it cannot read) while the current token is valid.
+    let refused = || {
+        failed(Error::InvalidExpiresIn {
+            reason: "expires_in is not a number",
+        })
+    };
+    let mut h = H::signed_in();
+    h.now = T0 + HOUR - LEAD;
+    assert_eq!(sends(&h.step(Input::TimerFired)), 1);
+    let fx = h.step(refused());
+    assert_eq!(refresh_errors(&fx), [("invalid_expires_in", 1, None)]);
+    assert_eq!(h.s.phase(), Phase::SignedIn, "the valid token stays in use");
+    assert_eq!(armed(&fx), Some(T0 + HOUR));
+    // At expiry one more cycle is tried; refused again, the session ends.
+    h.now = T0 + HOUR;
+    assert_eq!(sends(&h.step(Input::TimerFired)), 1);
+    h.wait(1, Want::Token);
+    let fx = h.step(refused());
+    assert_eq!(settles(&fx).len(), 1);
+    assert_eq!(states(&fx), [Phase::SignedOut]);
+    assert!(fx.contains(&Effect::Emit(Event::SessionEnded {
+        reason: EndReason::Expired
+    })));
+    assert_eq!(h.s.expires_at_ms(h.now), None);
+    // No call fires a refresh any more.
+    for id in 2..12 {
+        assert_eq!(sends(&h.wait(id, Want::Token)), 0);
+        assert_eq!(sends(&h.step(Input::TokenWanted)), 0);
+    }
+}
+
+#[test]
+fn expires_at_is_none_without_a_usable_token() {
+    let mut h = H::signed_in();
+    assert_eq!(h.s.expires_at_ms(h.now), Some(T0 + HOUR));
+    h.step(Input::Unauthorized { generation: 1 });
+    assert_eq!(h.s.expires_at_ms(h.now), None, "the rejected token is gone");
+    h.grant("tok-2", HOUR);
+    assert_eq!(h.s.expires_at_ms(h.now), Some(h.now + HOUR));
+    assert_eq!(h.s.expires_at_ms(h.now + HOUR), None, "expired");
 }
