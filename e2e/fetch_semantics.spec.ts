@@ -3,52 +3,14 @@
 // scriptable backend that is not ours (e2e/support/fake_server.js, inside the page), so
 // the tests hold whatever runtime sits behind the API. The examples of the issue come
 // first in each group, then the other stages and entry points of the same kind.
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { test as base, expect, type Page } from '@playwright/test';
-import { startServer } from './server';
+import { expect } from '@playwright/test';
+import { fakeServerTest } from './support/fake_page';
 
-const support = resolve(fileURLToPath(new URL('./support', import.meta.url)));
 const PREFIX = '/fetch-tests/';
 /** The page lives one folder down, so a relative URL resolves differently against the page and against `<base href="/">`. */
 const PAGE = `${PREFIX}app/page.html`;
 
-const test = base.extend<{ page: Page }, { origin: string }>({
-  // One reference server for the whole file, used as a static origin only.
-  origin: [
-    async ({}, use) => {
-      const server = await startServer();
-      await use(server.app);
-      await server.stop();
-    },
-    { scope: 'worker' },
-  ],
-  // A blank page at PAGE with the package on `window.tw` and the support module on
-  // `window.fake`, loaded before any fake fetch exists.
-  page: async ({ page, origin }, use) => {
-    await page.route(`${origin}${PREFIX}**`, (route) => {
-      const path = new URL(route.request().url()).pathname;
-      if (path === PAGE) {
-        return route.fulfill({
-          contentType: 'text/html; charset=utf-8',
-          body: '<!doctype html><meta charset="utf-8"><title>token-warden fetch semantics</title>',
-        });
-      }
-      if (path === `${PREFIX}fake_server.js`) {
-        return route.fulfill({ path: join(support, 'fake_server.js'), contentType: 'text/javascript; charset=utf-8' });
-      }
-      return route.fulfill({ status: 404, body: 'not found' });
-    });
-    await page.goto(`${origin}${PAGE}`);
-    await page.evaluate(async (prefix) => {
-      const tw = await import('/pkg/index.js' as string);
-      const fake = await import(`${prefix}fake_server.js`);
-      await tw.loadTokenWarden();
-      Object.assign(window, { tw, fake });
-    }, PREFIX);
-    await use(page);
-  },
-});
+const test = fakeServerTest(PREFIX, PAGE, 'token-warden fetch semantics');
 
 // ---------------------------------------------------------------------------------------
 // 1. An app's AbortSignal is honoured at every stage, as fetch honours it.

@@ -3,12 +3,9 @@
 // that replaces `globalThis.fetch` inside the page before the manager captures it.
 // The reference server is only the page's origin (http://localhost, a secure context)
 // and serves /pkg/; the test page and the support module are served from disk.
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { test as base, expect, type Page } from '@playwright/test';
-import { startServer } from './server';
+import { expect } from '@playwright/test';
+import { fakeServerTest } from './support/fake_page';
 
-const support = resolve(fileURLToPath(new URL('./support', import.meta.url)));
 const PREFIX = '/manager-tests/';
 
 /** A request as the fake server recorded it. */
@@ -29,42 +26,7 @@ interface Err {
 }
 type Settled<T = unknown> = { ok: true; value: T; error?: undefined } | { ok: false; error: Err; value?: undefined };
 
-const test = base.extend<{ page: Page }, { origin: string }>({
-  // One reference server for the whole file, used as a static origin only.
-  origin: [
-    async ({}, use) => {
-      const server = await startServer();
-      await use(server.app);
-      await server.stop();
-    },
-    { scope: 'worker' },
-  ],
-  // A blank page with the package loaded (before any fake fetch exists) and the support
-  // module on `window.fake`, the package on `window.tw`.
-  page: async ({ page, origin }, use) => {
-    await page.route(`${origin}${PREFIX}**`, (route) => {
-      const name = new URL(route.request().url()).pathname.slice(PREFIX.length);
-      if (name === 'index.html') {
-        return route.fulfill({
-          contentType: 'text/html; charset=utf-8',
-          body: '<!doctype html><meta charset="utf-8"><title>token-warden manager tests</title>',
-        });
-      }
-      if (name === 'fake_server.js') {
-        return route.fulfill({ path: join(support, name), contentType: 'text/javascript; charset=utf-8' });
-      }
-      return route.fulfill({ status: 404, body: 'not found' });
-    });
-    await page.goto(`${origin}${PREFIX}index.html`);
-    await page.evaluate(async (prefix) => {
-      const tw = await import('/pkg/index.js' as string);
-      const fake = await import(`${prefix}fake_server.js`);
-      await tw.loadTokenWarden();
-      Object.assign(window, { tw, fake });
-    }, PREFIX);
-    await use(page);
-  },
-});
+const test = fakeServerTest(PREFIX, `${PREFIX}index.html`, 'token-warden manager tests');
 
 test('start restores the session and fetch attaches the bearer', async ({ page }) => {
   const o = await page.evaluate(async () => {

@@ -14,8 +14,7 @@ use zeroize::Zeroizing;
 use super::wire::{decode_input, ms, Wire};
 use crate::core::{
     bearer_error, parse_error_response, parse_http_date, parse_token_response, AllowedOrigins,
-    Config, Error,
-    ExpiryPolicy, Input, Phase, RefreshFailure, RetryPolicy, Session,
+    Config, Error, ExpiryPolicy, Input, Phase, RefreshFailure, RetryPolicy, Session,
 };
 
 #[wasm_bindgen]
