@@ -225,6 +225,17 @@ fn failures_back_off_and_server_text_cannot_forge_a_second_text() {
     assert_eq!(fx[at + 2], 1.0, "first attempt");
     assert!(fx[at + 3] >= NOW + 7_000.0, "Retry-After is honoured");
 
+    // The HTTP-date form arrives as the runtime's `Date.parse` read it.
+    let mut core = self::core();
+    core.step(input::START, 0.0, NOW, 0.5);
+    let date = "Tue, 14 Nov 2023 22:13:29 GMT";
+    let fx = core.reply(503, "", date, NOW + 9_000.0, NOW, 0.5, false);
+    let at = fx.iter().position(|&x| x == op::REFRESH_ERROR).unwrap();
+    assert!(
+        fx[at + 3] >= NOW + 9_000.0,
+        "an HTTP-date Retry-After is honoured"
+    );
+
     // An RFC 6749 error whose description holds a newline ends the session; the
     // description is sanitized, so the texts still split where they should.
     let mut core = self::core();
