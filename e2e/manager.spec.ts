@@ -237,6 +237,28 @@ test('invalid_grant ends the session and sends nothing more', async ({ page }) =
   expect(o.auth[0]).toBeNull();
 });
 
+test('a Retry-After HTTP-date is honoured (read by the Date.parse captured at load)', async ({ page }) => {
+  const o = await page.evaluate(async () => {
+    const { tw, fake } = window as any;
+    const f = await fake.managerFixture(tw.createTokenManager, 60, { retry: { baseDelayMs: 20, maxDelayMs: 40 } });
+    await f.tm.start();
+    // Whole seconds, as an HTTP-date carries them.
+    const until = Math.ceil(Date.now() / 1000) * 1000 + 2000;
+    f.server.push({ status: 503, headers: { 'Retry-After': new Date(until).toUTCString() } });
+    f.tm.refresh().catch(() => {});
+    for (let i = 0; i < 200 && f.events['refresh-error'].length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const errors = [...f.events['refresh-error']];
+    f.tm.dispose();
+    return { until, errors };
+  });
+  expect(o.errors).toHaveLength(1);
+  expect(o.errors[0].code).toBe('server_error');
+  expect(o.errors[0].retryAt, 'not before the date the server named').toBeGreaterThanOrEqual(o.until);
+  expect(o.errors[0].retryAt, 'not the 40 ms backoff cap either').toBeLessThan(o.until + 1000);
+});
+
 test('server errors back off, then recover', async ({ page }) => {
   const o = await page.evaluate(async () => {
     const { tw, fake } = window as any;

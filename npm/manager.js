@@ -129,9 +129,9 @@ export class TokenManager {
       this.#request({
         init,
         signal,
-        deliver: (status, body, header, receivedAt) => {
+        deliver: (status, body, header, headerDate, receivedAt) => {
           // An aborted sign-in takes no late answer.
-          if (!signal?.aborted) state = this.#accept(status, body, header, receivedAt);
+          if (!signal?.aborted) state = this.#accept(status, body, header, headerDate, receivedAt);
         },
       }),
     );
@@ -153,7 +153,7 @@ export class TokenManager {
         throw twError('malformed_response', 'the token response is malformed: not JSON');
       }
     }
-    return this.#accept(200, body, '', Date.now());
+    return this.#accept(200, body, '', NaN, Date.now());
   }
 
   /** `fetch`, plus `Authorization: Bearer` for allowed origins and one refresh-and-retry on a 401. */
@@ -298,10 +298,10 @@ export class TokenManager {
   }
 
   /** Takes a token response the app obtained (sign-in, acceptTokenResponse). */
-  #accept(status, body, header, receivedAt) {
+  #accept(status, body, header, headerDate, receivedAt) {
     this.#alive();
     const before = this.#core.generation();
-    const refusal = this.#run(this.#core.reply(status, body, header, receivedAt, random(), true));
+    const refusal = this.#run(this.#core.reply(status, body, header, headerDate, receivedAt, random(), true));
     if (refusal) throw refusal;
     // A refresh still running started before this grant; its answer is stale.
     if (this.#core.generation() !== before) this.#abortRefresh();
@@ -490,13 +490,13 @@ export class TokenManager {
     const controller = new AbortController();
     this.#refreshAbort = controller;
     let answered = false;
-    const answer = (status, body, header, receivedAt) => {
+    const answer = (status, body, header, headerDate, receivedAt) => {
       if (answered) return;
       answered = true;
       if (this.#refreshAbort === controller) this.#refreshAbort = null;
-      if (!this.#gone) this.#run(this.#core.reply(status, body, header, receivedAt, random(), false));
+      if (!this.#gone) this.#run(this.#core.reply(status, body, header, headerDate, receivedAt, random(), false));
     };
-    const noAnswer = () => answer(0, '', '', Date.now());
+    const noAnswer = () => answer(0, '', '', NaN, Date.now());
     withLock(`token-warden:refresh:${this.#o.refreshUrl}`, async () => {
       if (this.#gone || controller.signal.aborted) return noAnswer();
       await post(this.#p, this.#o.refreshUrl, this.#request({ deliver: answer, controller }));

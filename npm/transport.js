@@ -17,6 +17,9 @@ const MAX_DELAY = 2147483647;
 export const clampDelay = (ms) => Math.min(Math.max(ms, 0), MAX_DELAY);
 
 const { apply, construct, defineProperty, getOwnPropertyDescriptor } = Reflect;
+// Captured at load like the other built-ins: reads the `Date` and `Retry-After` headers
+// (HTTP-dates) for `SessionCore.reply`. Needs no receiver.
+const dateParse = Date.parse;
 // No prototype: `defineProperty` reads every descriptor field, a missing one from there.
 const OWN_CONSTRUCTOR = Object.freeze(Object.setPrototypeOf({ value: Promise }, null));
 
@@ -108,8 +111,9 @@ export function capture() {
  * bearer into it. Aborted after `timeoutMs`, through `controller`, or when the app's
  * `signal` aborts. Resolves the status:
  * NO_RESPONSE/TIMED_OUT without a response, 302 for a redirect. With `deliver`, reads the
- * body and calls `deliver(status, body, header, receivedAt)` exactly once for
- * `SessionCore.reply` (the header is `Date` of a 2xx and `Retry-After` otherwise): the
+ * body and calls `deliver(status, body, header, headerDate, receivedAt)` exactly once for
+ * `SessionCore.reply` (the header is `Date` of a 2xx and `Retry-After` otherwise, and
+ * `headerDate` the header read by `Date.parse`: ms since the epoch, NaN when no date): the
  * body of a token response never settles a promise or sits in an array, where a page
  * script that patched the `Promise` or iterator machinery could be handed it. Throws only
  * `invalid_options` for an unusable `init`, or what `deliver` throws.
@@ -151,7 +155,7 @@ export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, d
   signal?.addEventListener('abort', onAbort, { once: true });
   const noResponse = () => {
     const status = late ? TIMED_OUT : NO_RESPONSE;
-    deliver?.(status, '', '', Date.now());
+    deliver?.(status, '', '', NaN, Date.now());
     return status;
   };
   try {
@@ -174,7 +178,7 @@ export async function post(prims, url, { csrf, timeoutMs, init: appInit, auth, d
       body = '';
     }
     const header = prims.get(prims.responseHeaders(response), ok ? 'date' : 'retry-after') ?? '';
-    deliver(status, body, header, receivedAt);
+    deliver(status, body, header, dateParse(header), receivedAt);
     return status;
   } finally {
     clearTimeout(timer);

@@ -8,6 +8,7 @@
 extern crate alloc;
 
 pub mod core;
+pub mod decode;
 pub mod wasm;
 
 pub use wasm::{version, SessionCore};

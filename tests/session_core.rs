@@ -79,7 +79,7 @@ fn signed_in() -> SessionCore {
 fn signed_in_with(expose: bool) -> SessionCore {
     let mut core = core_with(expose);
     core.step(input::START, 0.0, NOW, 0.5);
-    core.reply(200, GRANT, "", NOW, 0.5, false);
+    core.reply(200, GRANT, "", f64::NAN, NOW, 0.5, false);
     core
 }
 
@@ -97,7 +97,7 @@ fn start_asks_for_a_refresh_and_a_grant_signs_in() {
     assert_eq!(fx, [op::STATE, 0.0, op::SEND_REFRESH]);
     assert_eq!(texts(&core), ["restoring"]);
 
-    let fx = core.reply(200, GRANT, "", NOW, 0.5, false);
+    let fx = core.reply(200, GRANT, "", f64::NAN, NOW, 0.5, false);
     assert_eq!(fx[..2], [op::STATE, 0.0]);
     assert!(fx.contains(&op::REFRESHED));
     assert!(fx.contains(&op::ARM_TIMER));
@@ -199,7 +199,7 @@ fn a_bad_app_response_is_refused_without_the_token_in_the_message() {
     let mut core = core();
     // Valid JSON whose token holds a control character (BEL).
     let body = "{\"access_token\":\"sec\\u0007ret\",\"token_type\":\"Bearer\",\"expires_in\":60}";
-    let fx = core.reply(200, body, "", NOW, 0.5, true);
+    let fx = core.reply(200, body, "", f64::NAN, NOW, 0.5, true);
     assert_eq!(fx, [op::REFUSE, 0.0, 1.0]);
     let t = texts(&core);
     assert_eq!(t[0], "malformed_token");
@@ -210,7 +210,7 @@ fn a_bad_app_response_is_refused_without_the_token_in_the_message() {
         "a refusal does not touch the session"
     );
 
-    let fx = core.reply(200, "<html>", "", NOW, 0.5, true);
+    let fx = core.reply(200, "<html>", "", f64::NAN, NOW, 0.5, true);
     assert_eq!(fx[0], op::REFUSE);
     assert_eq!(texts(&core)[0], "malformed_response");
 }
@@ -219,11 +219,22 @@ fn a_bad_app_response_is_refused_without_the_token_in_the_message() {
 fn failures_back_off_and_server_text_cannot_forge_a_second_text() {
     let mut core = core();
     core.step(input::START, 0.0, NOW, 0.5);
-    let fx = core.reply(503, "", "7", NOW, 0.5, false);
+    let fx = core.reply(503, "", "7", f64::NAN, NOW, 0.5, false);
     let at = fx.iter().position(|&x| x == op::REFRESH_ERROR).unwrap();
     assert_eq!(texts(&core)[fx[at + 1] as usize], "server_error");
     assert_eq!(fx[at + 2], 1.0, "first attempt");
     assert!(fx[at + 3] >= NOW + 7_000.0, "Retry-After is honoured");
+
+    // The HTTP-date form arrives as the runtime's `Date.parse` read it.
+    let mut core = self::core();
+    core.step(input::START, 0.0, NOW, 0.5);
+    let date = "Tue, 14 Nov 2023 22:13:29 GMT";
+    let fx = core.reply(503, "", date, NOW + 9_000.0, NOW, 0.5, false);
+    let at = fx.iter().position(|&x| x == op::REFRESH_ERROR).unwrap();
+    assert!(
+        fx[at + 3] >= NOW + 9_000.0,
+        "an HTTP-date Retry-After is honoured"
+    );
 
     // An RFC 6749 error whose description holds a newline ends the session; the
     // description is sanitized, so the texts still split where they should.
@@ -231,7 +242,7 @@ fn failures_back_off_and_server_text_cannot_forge_a_second_text() {
     core.step(input::START, 0.0, NOW, 0.5);
     core.step(input::WAIT_REFRESH, 1.0, NOW, 0.5); // a refresh() caller hears why
     let body = r#"{"error":"invalid_grant","error_description":"gone\nfail_waiters"}"#;
-    core.reply(400, body, "", NOW, 0.5, false);
+    core.reply(400, body, "", f64::NAN, NOW, 0.5, false);
     assert_eq!(core.phase(), "signed-out");
     let t = texts(&core);
     assert!(t.iter().any(|s| s == "invalid_grant"), "{t:?}");
@@ -239,7 +250,7 @@ fn failures_back_off_and_server_text_cannot_forge_a_second_text() {
 
     let mut core = self::core();
     core.step(input::START, 0.0, NOW, 0.5);
-    let fx = core.reply(NO_RESPONSE, "", "", NOW, 0.5, false);
+    let fx = core.reply(NO_RESPONSE, "", "", f64::NAN, NOW, 0.5, false);
     assert!(fx.contains(&op::REFRESH_ERROR));
     assert!(texts(&core).iter().any(|s| s == "network"));
 }
@@ -267,13 +278,13 @@ fn waiting_callers_are_settled_one_by_one_with_their_ids() {
     assert!(fx.contains(&op::SEND_REFRESH));
     let fx = core.step(input::WAIT_START, 2.0, NOW, 0.5);
     assert!(!fx.contains(&op::SEND_REFRESH) && !fx.contains(&op::SETTLE_OK));
-    let fx = core.reply(200, GRANT, "", NOW, 0.5, false);
+    let fx = core.reply(200, GRANT, "", f64::NAN, NOW, 0.5, false);
     let at = fx.iter().position(|&x| x == op::SETTLE_OK).unwrap();
     assert_eq!(fx[at..at + 4], [op::SETTLE_OK, 1.0, op::SETTLE_OK, 2.0]);
 
     // refresh() whose answer the client refuses: rejected at once, with its code.
     core.step(input::WAIT_REFRESH, 3.0, NOW + 1.0, 0.5);
-    let fx = core.reply(200, "{}", "", NOW + 2.0, 0.5, false);
+    let fx = core.reply(200, "{}", "", f64::NAN, NOW + 2.0, 0.5, false);
     let at = fx.iter().position(|&x| x == op::SETTLE_ERR).unwrap();
     assert_eq!(fx[at + 1], 3.0);
     assert_eq!(texts(&core)[fx[at + 2] as usize], "malformed_response");
@@ -282,7 +293,7 @@ fn waiting_callers_are_settled_one_by_one_with_their_ids() {
     let mut core = self::core();
     core.step(input::WAIT_TOKEN, 4.0, NOW, 0.5);
     core.step(input::CANCEL, 4.0, NOW, 0.5);
-    let fx = core.reply(200, GRANT, "", NOW, 0.5, false);
+    let fx = core.reply(200, GRANT, "", f64::NAN, NOW, 0.5, false);
     assert!(!fx.contains(&op::SETTLE_OK) && !fx.contains(&op::SETTLE_ERR));
 }
 
@@ -310,7 +321,7 @@ fn only_a_401_that_invites_a_new_token_refreshes() {
 #[wasm_bindgen_test]
 fn a_refused_sign_in_names_the_sign_in_endpoint() {
     let mut core = core();
-    let fx = core.reply(404, "not found", "", NOW, 0.5, true);
+    let fx = core.reply(404, "not found", "", f64::NAN, NOW, 0.5, true);
     assert_eq!(fx, [op::REFUSE, 0.0, 1.0]);
     let t = texts(&core);
     assert_eq!(t[0], "http_error");

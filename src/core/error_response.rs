@@ -1,11 +1,9 @@
 //! Classifying failed refresh responses (RFC 6749 §5.2 and plain HTTP).
 
-use alloc::borrow::ToOwned;
-use alloc::string::String;
+use serde::Deserialize;
 
-use super::http_date::parse_retry_after;
-use super::json::{self, Json};
-use super::Error;
+use super::field::Field;
+use super::{Error, MAX_WAIT_MS};
 
 /// A failed refresh and how long the server asked us to wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,24 +24,36 @@ impl From<Error> for RefreshFailure {
     }
 }
 
+/// The members of an RFC 6749 §5.2 error response that the core reads; unknown members
+/// (`error_uri`, ...) are ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct ErrorResponse {
+    /// `error`: the error code; only a string with a visible character counts.
+    #[serde(default)]
+    pub error: Field,
+    /// `error_description`: a human-readable hint, if a string.
+    #[serde(default)]
+    pub error_description: Field,
+}
+
 /// Maps a non-2xx refresh response to an error.
 ///
-/// `retry_after` is the raw `Retry-After` header; it is honoured only for
-/// 429 and 5xx, where it means "come back later".
-pub fn parse_error_response(
+/// `body` is the decoded RFC 6749 §5.2 body, `None` when the body is not one (see
+/// `crate::decode::error_response`). `retry_after_ms` is the `Retry-After` delay (see
+/// [`retry_after_ms`]); it is honoured only for 429 and 5xx, where it means "come back
+/// later".
+pub fn classify_error_response(
     status: u16,
-    body: &str,
-    retry_after: Option<&str>,
-    now_ms: u64,
+    body: Option<&ErrorResponse>,
+    retry_after_ms: Option<u64>,
 ) -> RefreshFailure {
+    let oauth = body.and_then(oauth_error);
     let error = match status {
         // Any 401 from the refresh endpoint means the cookie is dead.
-        401 => Error::invalid_grant(oauth_error(body).and_then(|(_, d)| d).as_deref()),
-        400 => match oauth_error(body) {
-            Some((code, description)) if code == "invalid_grant" => {
-                Error::invalid_grant(description.as_deref())
-            }
-            Some((code, description)) => Error::oauth(&code, description.as_deref(), status),
+        401 => Error::invalid_grant(oauth.and_then(|(_, d)| d)),
+        400 => match oauth {
+            Some(("invalid_grant", description)) => Error::invalid_grant(description),
+            Some((code, description)) => Error::oauth(code, description, status),
             None => Error::HttpStatus { status },
         },
         429 => Error::RateLimited,
@@ -51,7 +61,7 @@ pub fn parse_error_response(
         _ => Error::HttpStatus { status },
     };
     let retry_after_ms = if error.is_transient() {
-        retry_after.and_then(|value| parse_retry_after(value, now_ms))
+        retry_after_ms
     } else {
         None
     };
@@ -61,27 +71,52 @@ pub fn parse_error_response(
     }
 }
 
-/// The `error` code and `error_description` of an RFC 6749 error body, or
-/// `None` when the body is not one (no usable `error` string).
-fn oauth_error(body: &str) -> Option<(String, Option<String>)> {
-    let tree = json::parse(body).ok()?;
-    let code = tree.get("error").and_then(Json::as_str)?;
+/// The `error` code and `error_description` of an RFC 6749 error body, or `None` when
+/// it has no usable `error` string.
+fn oauth_error(body: &ErrorResponse) -> Option<(&str, Option<&str>)> {
+    let code = body.error.as_str()?;
     if !code.chars().any(|c| c.is_ascii_graphic()) {
         return None;
     }
-    let description = tree
-        .get("error_description")
-        .and_then(Json::as_str)
-        .map(str::to_owned);
-    Some((code.to_owned(), description))
+    Some((code, body.error_description.as_str()))
+}
+
+/// The delay `Retry-After` asks for, in ms (RFC 9110 §10.2.3), capped at
+/// [`MAX_WAIT_MS`] so a hostile value cannot stall refreshes for days.
+///
+/// `header` is the raw value: delta-seconds (ASCII digits, read by `str::parse`; too
+/// many digits mean the cap). Otherwise `header_date_ms` is the value read as an
+/// HTTP-date by the runtime (`Date.parse`, ms since the epoch, NaN when it is none); a
+/// date in the past means "now" (0). `None` when the header is absent or neither.
+pub fn retry_after_ms(header: &str, header_date_ms: f64, now_ms: u64) -> Option<u64> {
+    let value = header.trim();
+    let delay = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        value
+            .parse::<u64>()
+            .map_or(u64::MAX, |secs| secs.saturating_mul(1_000))
+    } else {
+        epoch_ms(header_date_ms)?.saturating_sub(now_ms)
+    };
+    Some(delay.min(MAX_WAIT_MS))
+}
+
+/// A `Date.parse` result as ms since the epoch: `None` for NaN, infinities and dates
+/// before 1970 (no server sends those).
+pub fn epoch_ms(date_ms: f64) -> Option<u64> {
+    // NaN and infinities are outside the range; below 2^64, so the cast is exact after
+    // the floor.
+    (0.0..1.8e19)
+        .contains(&date_ms)
+        .then(|| libm::floor(date_ms) as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::parse_error_response;
 
     fn err(status: u16, body: &str) -> Error {
-        parse_error_response(status, body, None, 0).error
+        parse_error_response(status, body, "", f64::NAN, 0).error
     }
 
     #[test]
@@ -198,14 +233,49 @@ mod tests {
 
     #[test]
     fn retry_after_only_for_transient_statuses() {
-        let f = parse_error_response(429, "", Some("30"), 0);
+        let f = parse_error_response(429, "", "30", f64::NAN, 0);
         assert_eq!(f.retry_after_ms, Some(30_000));
-        let f = parse_error_response(503, "", Some("Thu, 01 Jan 1970 00:01:00 GMT"), 10_000);
+        // The HTTP-date form arrives as `Date.parse` read it.
+        let f = parse_error_response(503, "", "Thu, 01 Jan 1970 00:01:00 GMT", 60_000.0, 10_000);
         assert_eq!(f.retry_after_ms, Some(50_000));
-        let f = parse_error_response(500, "", Some("garbage"), 0);
+        let f = parse_error_response(500, "", "garbage", f64::NAN, 0);
         assert_eq!(f.retry_after_ms, None);
-        let f = parse_error_response(400, r#"{"error":"invalid_grant"}"#, Some("30"), 0);
+        let f = parse_error_response(400, r#"{"error":"invalid_grant"}"#, "30", f64::NAN, 0);
         assert_eq!(f.retry_after_ms, None);
         assert_eq!(RefreshFailure::from(Error::Network).retry_after_ms, None);
+    }
+}
+
+#[cfg(test)]
+mod retry_after_tests {
+    use super::*;
+
+    #[test]
+    fn delta_seconds_and_dates() {
+        assert_eq!(retry_after_ms("120", f64::NAN, 0), Some(120_000));
+        assert_eq!(retry_after_ms(" 0 ", f64::NAN, 0), Some(0));
+        assert_eq!(
+            retry_after_ms("99999999999999999999999", f64::NAN, 0),
+            Some(MAX_WAIT_MS)
+        );
+        assert_eq!(retry_after_ms("7200", f64::NAN, 0), Some(MAX_WAIT_MS));
+        // A sign is not delta-seconds, even though `str::parse` would take "+5".
+        assert_eq!(retry_after_ms("+5", f64::NAN, 0), None);
+        assert_eq!(retry_after_ms("", f64::NAN, 0), None);
+        assert_eq!(retry_after_ms("x", 70_000.0, 10_000), Some(60_000));
+        assert_eq!(retry_after_ms("x", 5_000.0, 10_000), Some(0));
+        assert_eq!(retry_after_ms("x", 1e15, 0), Some(MAX_WAIT_MS));
+        for bad in [f64::NAN, f64::INFINITY, -1.0] {
+            assert_eq!(retry_after_ms("x", bad, 0), None);
+        }
+    }
+
+    #[test]
+    fn epoch_ms_refuses_what_is_no_date() {
+        assert_eq!(epoch_ms(784_111_777_000.0), Some(784_111_777_000));
+        assert_eq!(epoch_ms(1.5), Some(1));
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, 1e20] {
+            assert_eq!(epoch_ms(bad), None);
+        }
     }
 }

@@ -2,9 +2,9 @@
 //! local expiry time.
 
 use super::claims::Claims;
-use super::json::Json;
-use super::number::{floor, parse_decimal};
+use super::field::Field;
 use super::{Error, DEFAULT_MAX_TOKEN_BYTES, MAX_LIFETIME_MS};
+use libm::floor;
 
 /// How token responses are judged; part of the app's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub struct Expiry {
 
 /// Picks the expiry: `expires_in` beats JWT `exp` beats the default.
 pub fn resolve_expiry(
-    expires_in: Option<&Json>,
+    expires_in: Option<&Field>,
     claims: Option<&Claims>,
     received_at_ms: u64,
     server_date_ms: Option<u64>,
@@ -92,13 +92,14 @@ pub fn resolve_expiry(
 /// space, a dot, an exponent, non-ASCII digits, empty) stays refused. Fractions
 /// are rounded down (never trust a token longer than stated), and values that
 /// would make the token live zero seconds or more than a year are refused.
-pub fn from_expires_in(value: &Json, received_at_ms: u64) -> Result<Expiry, Error> {
+pub fn from_expires_in(value: &Field, received_at_ms: u64) -> Result<Expiry, Error> {
     let bad = |reason| Err(Error::InvalidExpiresIn { reason });
     let secs = match value {
-        Json::Number(secs) => *secs,
-        Json::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            parse_decimal(text)
-        }
+        Field::Number(secs) => *secs,
+        // Only ASCII digits, so `parse` fails only by overflow: absurdly large.
+        Field::Text(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => text
+            .parse::<u64>()
+            .map_or(f64::INFINITY, |secs| secs as f64),
         _ => return bad("expires_in is not a number"),
     };
     if secs.is_nan() {
@@ -190,58 +191,58 @@ mod tests {
 
     #[test]
     fn expires_in_rules() {
-        let ok = from_expires_in(&Json::Number(3600.0), 1_000).unwrap();
+        let ok = from_expires_in(&Field::Number(3600.0), 1_000).unwrap();
         assert_eq!(ok.expires_at_ms, 3_601_000);
         assert_eq!(ok.lifetime_ms, 3_600_000);
         assert_eq!(
-            from_expires_in(&Json::Number(3599.9), 0)
+            from_expires_in(&Field::Number(3599.9), 0)
                 .unwrap()
                 .lifetime_ms,
             3_599_000
         );
         assert_eq!(
-            from_expires_in(&Json::Number(31_536_000.0), 0)
+            from_expires_in(&Field::Number(31_536_000.0), 0)
                 .unwrap()
                 .lifetime_ms,
             MAX_LIFETIME_MS
         );
         assert_eq!(
-            reason(from_expires_in(&Json::Number(-1.0), 0)),
+            reason(from_expires_in(&Field::Number(-1.0), 0)),
             "expires_in is negative"
         );
         assert_eq!(
-            reason(from_expires_in(&Json::Number(0.0), 0)),
+            reason(from_expires_in(&Field::Number(0.0), 0)),
             "expires_in must be positive"
         );
         assert_eq!(
-            reason(from_expires_in(&Json::Number(-0.0), 0)),
+            reason(from_expires_in(&Field::Number(-0.0), 0)),
             "expires_in must be positive"
         );
         assert_eq!(
-            reason(from_expires_in(&Json::Number(0.5), 0)),
+            reason(from_expires_in(&Field::Number(0.5), 0)),
             "expires_in must be positive"
         );
         assert_eq!(
-            reason(from_expires_in(&Json::Number(1e308), 0)),
+            reason(from_expires_in(&Field::Number(1e308), 0)),
             "expires_in is absurdly large"
         );
         assert_eq!(
-            reason(from_expires_in(&Json::Number(f64::INFINITY), 0)),
+            reason(from_expires_in(&Field::Number(f64::INFINITY), 0)),
             "expires_in is absurdly large"
         );
         assert_eq!(
-            reason(from_expires_in(&Json::Number(31_536_001.0), 0)),
+            reason(from_expires_in(&Field::Number(31_536_001.0), 0)),
             "expires_in is absurdly large"
         );
         assert_eq!(
-            reason(from_expires_in(&Json::Number(f64::NAN), 0)),
+            reason(from_expires_in(&Field::Number(f64::NAN), 0)),
             "expires_in is not a number"
         );
-        for v in [Json::Null, Json::Bool(true), Json::Array(vec![])] {
+        for v in [Field::Null, Field::Bool, Field::Compound, Field::Absent] {
             assert_eq!(reason(from_expires_in(&v, 0)), "expires_in is not a number");
         }
         assert_eq!(
-            from_expires_in(&Json::Number(10.0), u64::MAX)
+            from_expires_in(&Field::Number(10.0), u64::MAX)
                 .unwrap()
                 .expires_at_ms,
             u64::MAX
@@ -250,7 +251,7 @@ mod tests {
 
     #[test]
     fn a_string_of_ascii_digits_is_the_number_it_spells() {
-        let text = |t: &str| from_expires_in(&Json::String(t.into()), 1_000);
+        let text = |t: &str| from_expires_in(&Field::Text(t.into()), 1_000);
         let ok = text("3600").unwrap();
         assert_eq!((ok.expires_at_ms, ok.lifetime_ms), (3_601_000, 3_600_000));
         assert_eq!(ok.source, ExpirySource::ExpiresIn);

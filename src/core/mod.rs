@@ -5,7 +5,6 @@
 //! returned [`Effect`]s into fetches, timers and events. That keeps every
 //! decision testable natively with a manual clock.
 
-pub mod base64url;
 pub mod challenge;
 pub mod claims;
 pub mod config;
@@ -13,9 +12,7 @@ pub mod error;
 pub mod error_response;
 pub mod events;
 pub mod expiry;
-pub mod http_date;
-pub mod json;
-pub(crate) mod number;
+pub mod field;
 pub mod origin;
 pub mod retry;
 pub mod schedule;
@@ -30,20 +27,19 @@ pub mod version;
 mod proptests;
 
 pub use challenge::{bearer_error, BearerError};
-pub use claims::{dangerous, decode_if_jwt, Claims};
+pub use claims::{dangerous, decode_if_jwt, Claims, JwtClaims};
 pub use config::Config;
 pub use error::{Endpoint, Error};
-pub use error_response::{parse_error_response, RefreshFailure};
+pub use error_response::{classify_error_response, retry_after_ms, ErrorResponse, RefreshFailure};
 pub use events::{Effect, EndReason, Event, Input, Phase, Want};
 pub use expiry::{ExpiryPolicy, ExpirySource};
-pub use http_date::{parse_http_date, parse_retry_after};
-pub use json::{Json, JsonError};
+pub use field::Field;
 pub use origin::{origin_of, AllowedOrigins};
 pub use retry::{backoff_delay_ms, clamp_timer_delay, RetryPolicy, MAX_TIMER_DELAY_MS};
 pub use schedule::{refresh_at_ms, RefreshBudget};
 pub use secret::AccessToken;
 pub use session::Session;
-pub use token_response::{parse_token_response, TokenGrant};
+pub use token_response::{TokenGrant, TokenResponse};
 pub use token_syntax::validate_bearer_token;
 pub use version::VERSION;
 

@@ -3,6 +3,7 @@
 
 use super::claims::decode_if_jwt;
 use super::*;
+use crate::decode::{self, parse_error_response, parse_token_response};
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use proptest::prelude::*;
@@ -101,15 +102,17 @@ fn policy() -> impl Strategy<Value = ExpiryPolicy> {
 
 proptest! {
     #[test]
-    fn json_parse_never_panics(s in any::<String>()) {
-        let _ = json::parse(&s);
+    fn decoding_never_panics(s in prop_oneof![any::<String>(), jsonish(), token_body()]) {
+        let _ = decode::token_response(&s);
+        let _ = decode::error_response(&s);
+        let _ = decode::json_object::<JwtClaims>(&s);
     }
 
     #[test]
-    fn json_parse_fragments_never_panic(s in jsonish()) {
-        if let Ok(mut v) = json::parse(&s) {
-            zeroize::Zeroize::zeroize(&mut v);
-        }
+    fn decoding_bytes_never_panics(b in any::<Vec<u8>>()) {
+        let s = String::from_utf8_lossy(&b);
+        let _ = decode::token_response(&s);
+        let _ = decode::error_response(&s);
     }
 
     #[test]
@@ -143,10 +146,11 @@ proptest! {
     fn error_response_never_panics(
         status in any::<u16>(),
         body in prop_oneof![any::<String>(), jsonish()],
-        retry in prop::option::of(prop_oneof![any::<String>(), http_dateish(), "[0-9]{0,30}"]),
+        retry in prop_oneof![any::<String>(), http_dateish(), "[0-9]{0,30}"],
+        date in any::<f64>(),
         now in any::<u64>(),
     ) {
-        let f = parse_error_response(status, &body, retry.as_deref(), now);
+        let f = parse_error_response(status, &body, &retry, date, now);
         if let Some(ms) = f.retry_after_ms {
             prop_assert!(ms <= MAX_WAIT_MS);
         }
@@ -157,9 +161,12 @@ proptest! {
     }
 
     #[test]
-    fn dates_never_panic(s in prop_oneof![any::<String>(), http_dateish()], now in any::<u64>()) {
-        let _ = parse_http_date(&s);
-        if let Some(ms) = parse_retry_after(&s, now) {
+    fn retry_after_never_panics(
+        s in prop_oneof![any::<String>(), http_dateish(), "[0-9]{0,30}"],
+        date in prop_oneof![any::<f64>(), Just(f64::NAN), -1e20f64..1e20],
+        now in any::<u64>(),
+    ) {
+        if let Some(ms) = retry_after_ms(&s, date, now) {
             prop_assert!(ms <= MAX_WAIT_MS);
         }
     }

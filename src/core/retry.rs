@@ -1,7 +1,7 @@
 //! Backoff for failed refreshes and safe timer delays.
 
-use super::number::floor;
 use super::{DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY_MS, MAX_WAIT_MS};
+use libm::floor;
 
 /// Largest delay `setTimeout` honours; a larger one overflows the browser's
 /// 32-bit timer and fires immediately (a known bug of Rust timer wrappers).

@@ -1,17 +1,17 @@
-//! RFC 6749 §5.1 successful token response parsing.
+//! RFC 6749 §5.1 successful token response: its serde type and its validation.
 
-use alloc::borrow::ToOwned;
 use alloc::string::String;
+
+use serde::Deserialize;
 
 use super::claims::{decode_if_jwt, Claims};
 use super::expiry::resolve_expiry;
-use super::json::{self, Json};
+use super::field::Field;
 use super::secret::AccessToken;
 use super::token_syntax::validate_bearer_token;
 use super::Error;
-use zeroize::Zeroizing;
 
-pub use super::error_response::{parse_error_response, RefreshFailure};
+pub use super::error_response::{classify_error_response, RefreshFailure};
 pub use super::expiry::{ExpiryPolicy, ExpirySource};
 
 /// A validated access token with everything the session needs to schedule
@@ -35,73 +35,76 @@ pub struct TokenGrant {
     pub scope: Option<String>,
 }
 
-/// Fields whose duplicates would make the response ambiguous; different
-/// parsers pick different duplicates, so we refuse instead of guessing.
-const SINGLE_FIELDS: [&str; 5] = [
-    "access_token",
-    "token_type",
-    "expires_in",
-    "refresh_token",
-    "scope",
-];
+/// The members of an RFC 6749 §5.1 token response that the core reads; unknown members
+/// are ignored, a duplicated one is refused by the decoder (different parsers pick
+/// different duplicates, so it refuses instead of guessing). `access_token` and
+/// `token_type` are required and `expires_in` must be a positive number: each broken
+/// rule has its own error, given by [`TokenGrant::from_response`], so every member is a
+/// loose [`Field`] here.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenResponse {
+    /// `access_token`: required, a string.
+    #[serde(default)]
+    pub access_token: Field,
+    /// `token_type`: required, `Bearer` in any case.
+    #[serde(default)]
+    pub token_type: Field,
+    /// `expires_in`: seconds, a positive number or a string of ASCII digits.
+    #[serde(default)]
+    pub expires_in: Field,
+    /// `refresh_token`: discarded if present (it belongs in the HttpOnly cookie).
+    #[serde(default)]
+    pub refresh_token: Field,
+    /// `scope`: granted scope, a string.
+    #[serde(default)]
+    pub scope: Field,
+}
 
-/// Parses and validates a 2xx token response body.
-///
-/// `received_at_ms` is the local time the response arrived; `server_date_ms`
-/// is its parsed `Date` header, used to correct JWT `exp` for clock skew.
-/// The parsed JSON tree is zeroized before returning, on every path.
-pub fn parse_token_response(
-    body: &str,
-    received_at_ms: u64,
-    server_date_ms: Option<u64>,
-    policy: &ExpiryPolicy,
-) -> Result<TokenGrant, Error> {
-    let malformed = |reason| Error::MalformedResponse { reason };
-    let start = body.trim_start();
-    if start.is_empty() {
-        return Err(malformed("response body is empty"));
+impl TokenGrant {
+    /// Validates a decoded 2xx token response (see `crate::decode::token_response`).
+    ///
+    /// `received_at_ms` is the local time the response arrived; `server_date_ms` is its
+    /// `Date` header in ms since the epoch, used to correct JWT `exp` for clock skew.
+    /// The token is moved into an [`AccessToken`] first, so it is wiped on every path.
+    /// Errors: `malformed_response` (`access_token missing`), `malformed_token`,
+    /// `unsupported_token_type`, `invalid_expires_in`, `unknown_expiry`.
+    pub fn from_response(
+        mut response: TokenResponse,
+        received_at_ms: u64,
+        server_date_ms: Option<u64>,
+        policy: &ExpiryPolicy,
+    ) -> Result<TokenGrant, Error> {
+        let Some(token) = response.access_token.take_text().map(AccessToken::new) else {
+            return Err(Error::MalformedResponse {
+                reason: "access_token missing",
+            });
+        };
+        validate_bearer_token(token.secret(), policy.max_token_bytes)?;
+        match response.token_type.as_str() {
+            Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+            _ => return Err(Error::UnsupportedTokenType),
+        }
+        let dropped_refresh_token = response.refresh_token != Field::Absent;
+        let claims = decode_if_jwt(token.secret())?;
+        let expires_in = (response.expires_in != Field::Absent).then_some(&response.expires_in);
+        let expiry = resolve_expiry(
+            expires_in,
+            claims.as_ref(),
+            received_at_ms,
+            server_date_ms,
+            policy,
+        )?;
+        let scope = response.scope.as_str().map(String::from);
+        Ok(TokenGrant {
+            token,
+            expires_at_ms: expiry.expires_at_ms,
+            lifetime_ms: expiry.lifetime_ms,
+            dropped_refresh_token,
+            expiry_source: expiry.source,
+            claims,
+            scope,
+        })
     }
-    if start.starts_with('<') {
-        return Err(malformed("response body is HTML, not JSON"));
-    }
-    let mut tree =
-        Zeroizing::new(json::parse(body).map_err(|_| malformed("response body is not JSON"))?);
-    if !tree.is_object() {
-        return Err(malformed("response body is not a JSON object"));
-    }
-    if SINGLE_FIELDS.iter().any(|key| tree.count_key(key) > 1) {
-        return Err(malformed("response body has duplicate fields"));
-    }
-    // Moved out of the tree (not copied), then wrapped so it is wiped on
-    // every early return below.
-    let token = match tree.get_mut("access_token") {
-        Some(Json::String(s)) => AccessToken::new(core::mem::take(s)),
-        _ => return Err(malformed("access_token missing")),
-    };
-    validate_bearer_token(token.secret(), policy.max_token_bytes)?;
-    match tree.get("token_type") {
-        Some(Json::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-        _ => return Err(Error::UnsupportedTokenType),
-    }
-    let dropped_refresh_token = tree.get("refresh_token").is_some();
-    let claims = decode_if_jwt(token.secret())?;
-    let expiry = resolve_expiry(
-        tree.get("expires_in"),
-        claims.as_ref(),
-        received_at_ms,
-        server_date_ms,
-        policy,
-    )?;
-    let scope = tree.get("scope").and_then(Json::as_str).map(str::to_owned);
-    Ok(TokenGrant {
-        token,
-        expires_at_ms: expiry.expires_at_ms,
-        lifetime_ms: expiry.lifetime_ms,
-        dropped_refresh_token,
-        expiry_source: expiry.source,
-        claims,
-        scope,
-    })
 }
 
 #[cfg(test)]
@@ -109,6 +112,7 @@ mod tests {
     use super::*;
     use crate::core::claims::tests::jwt;
     use crate::core::MAX_LIFETIME_MS;
+    use crate::decode::parse_token_response;
 
     const NOW: u64 = 1_700_000_000_000;
 
@@ -279,9 +283,10 @@ mod tests {
             expires_reason(&body("t", r#","expires_in":1e308"#)),
             "expires_in is absurdly large"
         );
+        // serde_json reads no number beyond the f64 range (RFC 8259 §6 lets it).
         assert_eq!(
-            expires_reason(&body("t", r#","expires_in":1e999"#)),
-            "expires_in is absurdly large"
+            malformed(&body("t", r#","expires_in":1e999"#)),
+            "response body has a number out of range"
         );
         let g = parse(&body("t", r#","expires_in":3599.9"#)).unwrap();
         assert_eq!(g.lifetime_ms, 3_599_000);

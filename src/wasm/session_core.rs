@@ -13,9 +13,10 @@ use zeroize::Zeroizing;
 
 use super::wire::{decode_input, ms, Wire};
 use crate::core::{
-    bearer_error, parse_error_response, parse_http_date, parse_token_response, AllowedOrigins,
-    Config, Error, ExpiryPolicy, Input, Phase, RefreshFailure, RetryPolicy, Session,
+    bearer_error, AllowedOrigins, Config, Error, ExpiryPolicy, Input, Phase, RefreshFailure,
+    RetryPolicy, Session,
 };
+use crate::decode::{parse_error_response, parse_token_response, server_date_ms};
 
 #[wasm_bindgen]
 extern "C" {
@@ -109,13 +110,16 @@ impl SessionCore {
     /// Answers a refresh (`accepted` false) or takes a token response the app obtained
     /// itself (`accepted` true: sign-in, `acceptTokenResponse`). `status` is the HTTP
     /// status, or [`NO_RESPONSE`] / [`TIMED_OUT`]; `header` is the `Date` header of a
-    /// 2xx and the `Retry-After` of an error (empty when absent). A refused app response
-    /// ends in a refusal record instead of touching the session.
+    /// 2xx and the `Retry-After` of an error (empty when absent), and `header_date` the
+    /// same header read by `Date.parse` (ms since the epoch, NaN when it is no date).
+    /// A refused app response ends in a refusal record instead of touching the session.
+    #[allow(clippy::too_many_arguments)]
     pub fn reply(
         &mut self,
         status: u32,
         body: &str,
         header: &str,
+        header_date: f64,
         now: f64,
         rand: f64,
         accepted: bool,
@@ -126,14 +130,19 @@ impl SessionCore {
             NO_RESPONSE => Err(RefreshFailure::from(Error::Network)),
             TIMED_OUT => Err(RefreshFailure::from(Error::Timeout)),
             200..=299 => {
-                let date = parse_http_date(header);
+                let date = server_date_ms(header_date);
                 let policy = self.session.config().expiry;
                 parse_token_response(body, received_at, date, &policy).map_err(Into::into)
             }
             _ => {
-                let retry_after = (!header.is_empty()).then_some(header);
                 let status = u16::try_from(status).unwrap_or(u16::MAX);
-                Err(parse_error_response(status, body, retry_after, received_at))
+                Err(parse_error_response(
+                    status,
+                    body,
+                    header,
+                    header_date,
+                    received_at,
+                ))
             }
         };
         match (failure, accepted) {
