@@ -10,8 +10,9 @@ use zeroize::Zeroize;
 
 /// A JSON object member of any shape. Absent members are [`Field::Absent`] (with
 /// `#[serde(default)]`), `null` is [`Field::Null`]. A string is wiped on drop and never
-/// shown by `Debug`: the `access_token` member travels in one.
-#[derive(Default, PartialEq)]
+/// shown by `Debug`, and there is no `PartialEq` (no comparison of secret bytes): the
+/// `access_token` member travels in one.
+#[derive(Default)]
 pub enum Field {
     /// The member is not there.
     #[default]
@@ -29,6 +30,11 @@ pub enum Field {
 }
 
 impl Field {
+    /// Whether the member is not there.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Field::Absent)
+    }
+
     /// The string, if the member is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {

@@ -84,9 +84,9 @@ impl TokenGrant {
             Some(t) if t.eq_ignore_ascii_case("bearer") => {}
             _ => return Err(Error::UnsupportedTokenType),
         }
-        let dropped_refresh_token = response.refresh_token != Field::Absent;
+        let dropped_refresh_token = !response.refresh_token.is_absent();
         let claims = decode_if_jwt(token.secret())?;
-        let expires_in = (response.expires_in != Field::Absent).then_some(&response.expires_in);
+        let expires_in = (!response.expires_in.is_absent()).then_some(&response.expires_in);
         let expiry = resolve_expiry(
             expires_in,
             claims.as_ref(),
