@@ -18,9 +18,10 @@ use crate::common::*;
 /// How long a test waits at most for the server to close a connection.
 const BOUND: Duration = Duration::from_secs(40);
 
-async fn start_default() -> (SocketAddr, oneshot::Sender<()>, TempDir) {
+/// A server with `args` on a free port; sending on the returned channel stops it.
+async fn start(args: &[&str]) -> (SocketAddr, oneshot::Sender<()>, TempDir) {
     let dir = TempDir::new("slow");
-    let mut config = config(&dir.0, &[]);
+    let mut config = config(&dir.0, args);
     config.addrs = vec!["127.0.0.1:0".parse().unwrap()];
     let state = AppState::open(config.clone(), Arc::new(ManualClock::starting_now())).unwrap();
     let listeners = bind(&config.addrs).await.unwrap();
@@ -73,7 +74,7 @@ async fn trickle(
 
 #[tokio::test]
 async fn trickling_and_idle_connections_are_closed() {
-    let (addr, stop, _dir) = start_default().await;
+    let (addr, stop, _dir) = start(&[]).await;
     let header = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     let every = Duration::from_secs(1);
     let complete = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -109,7 +110,7 @@ async fn trickling_and_idle_connections_are_closed() {
 
 #[tokio::test]
 async fn a_normal_request_still_works_after_the_timeouts_are_set() {
-    let (addr, stop, _dir) = start_default().await;
+    let (addr, stop, _dir) = start(&[]).await;
     let r = crate::wire::send(addr, "GET", "/healthz", &[], "", Duration::from_secs(5)).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.body(), "ok");
@@ -118,16 +119,7 @@ async fn a_normal_request_still_works_after_the_timeouts_are_set() {
 
 #[tokio::test]
 async fn a_slow_answer_is_not_cut_by_the_read_timeout() {
-    let dir = TempDir::new("slow-answer");
-    let mut config = config(&dir.0, &["--fault-mode", "--read-timeout", "1"]);
-    config.addrs = vec!["127.0.0.1:0".parse().unwrap()];
-    let state = AppState::open(config.clone(), Arc::new(ManualClock::starting_now())).unwrap();
-    let listeners = bind(&config.addrs).await.unwrap();
-    let addr = listeners[0].local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve(listeners, state, async move {
-        let _ = stopped.await;
-    }));
+    let (addr, stop, _dir) = start(&["--fault-mode", "--read-timeout", "1"]).await;
     let fault = r#"{"kind":"delay","ms":2500}"#;
     let long = Duration::from_secs(10);
     let r = crate::wire::send(addr, "POST", "/test/faults", &[], fault, long).await;
