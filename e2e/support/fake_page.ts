@@ -1,8 +1,8 @@
 // The fixture of the specs that drive the public package API against the scripted auth
 // server (fake_server.js) inside the page: one reference server per worker, used as a
 // static origin only (http://localhost, a secure context, serving /pkg/); a blank page at
-// `pagePath` with the package on `window.tw` and the support module on `window.fake`,
-// both loaded before any fake fetch exists.
+// `pagePath` with the package on `window.tw` and the support module on `window.fake`
+// (imported first: it installs the fetch the package captures when it is imported).
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base, type Page } from '@playwright/test';
@@ -37,8 +37,9 @@ export function fakeServerTest(prefix: string, pagePath: string, title: string) 
       });
       await page.goto(`${origin}${pagePath}`);
       await page.evaluate(async (prefix) => {
-        const tw = await import('/pkg/index.js' as string);
+        // The fake server's fetch first: the package captures `fetch` when it is imported.
         const fake = await import(`${prefix}fake_server.js`);
+        const tw = await import('/pkg/index.js' as string);
         await tw.loadTokenWarden();
         Object.assign(window, { tw, fake });
       }, prefix);

@@ -1,7 +1,8 @@
 // A scriptable auth server inside the test page (a plain ES module, loaded by
-// e2e/manager.spec.ts and e2e/fetch_semantics.spec.ts): replaces globalThis.fetch before a
-// TokenManager captures it. Load the wasm first (`loadTokenWarden()`): its download goes
-// through fetch too. Routes (the auth paths are options, so tests can play a backend
+// e2e/manager.spec.ts and e2e/fetch_semantics.spec.ts): replaces globalThis.fetch when it
+// is imported, before the package is (token-warden captures `fetch` when its module is
+// evaluated), with a dispatcher that hands each request to the FakeServer created last
+// and not yet uninstalled, or to the real fetch when there is none (the wasm download). Routes (the auth paths are options, so tests can play a backend
 // with other paths):
 //   POST /auth/refresh, /auth/login  -> the next scripted answer, else `always`, else (or
 //                                       for an answer with neither status nor body) a fresh token
@@ -17,6 +18,9 @@
 // Every request is recorded with the headers we care about (tokens are test tokens).
 
 const realFetch = globalThis.fetch;
+/** The FakeServer requests go to; null: the real network. */
+let active = null;
+globalThis.fetch = (input, init) => (active ? active.handle(new Request(input, init)) : realFetch(input, init));
 // The network reads a request's real URL and headers, whatever a page script does to the getters.
 const headersOf = Object.getOwnPropertyDescriptor(Request.prototype, 'headers').get;
 const urlOf = Object.getOwnPropertyDescriptor(Request.prototype, 'url').get;
@@ -39,11 +43,11 @@ export class FakeServer {
     this.apiAlways401 = false;
     this.inFlight = 0;
     this.maxInFlight = 0;
-    globalThis.fetch = (input, init) => this.handle(new Request(input, init));
+    active = this;
   }
 
   uninstall() {
-    globalThis.fetch = realFetch;
+    if (active === this) active = null;
   }
 
   /** Queue the next answers of the token endpoints: {status, body, headers, delayMs, hang}. */

@@ -1,6 +1,5 @@
 //! The access token newtype: the only place raw token bytes live.
 
-use alloc::string::String;
 
 use core::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};

@@ -58,17 +58,8 @@ pub fn package() -> Result<PathBuf> {
     Ok(pkg)
 }
 
-/// The hand-written runtime and types in `npm/`, next to the glue.
-pub const RUNTIME: [&str; 8] = [
-    "index.js",
-    "index.d.ts",
-    "types.d.ts",
-    "manager.js",
-    "options.js",
-    "transport.js",
-    "tabs.js",
-    "errors.js",
-];
+/// The package entry and the hand-written types in `npm/`, next to the glue.
+pub const RUNTIME: [&str; 3] = ["index.js", "index.d.ts", "types.d.ts"];
 
 /// The runtime (`npm/*.js`, `npm/*.d.ts`) next to the glue, with the version filled in.
 /// The glue's own default wasm URL gets a `./` so that bundlers that follow every
@@ -82,7 +73,7 @@ fn write_entry(pkg: &Path, glue: &Path) -> Result {
             &text.replace("__TOKEN_WARDEN_VERSION__", &version),
         )?;
     }
-    let glue_text = read(glue)?;
+    let glue_text = crate::glue::inline_snippets(&read(glue)?, pkg)?;
     let patched = glue_text.replace(
         &format!("new URL('{OUT_NAME}_bg.wasm', import.meta.url)"),
         &format!("new URL('./{OUT_NAME}_bg.wasm', import.meta.url)"),

@@ -61,20 +61,25 @@ const PROLOGUE: &str = r#"/* @ts-self-types="./token_warden.d.ts" */
 // token-warden (xtask/src/glue.rs): every built-in this glue calls after load, captured
 // now. A script that later replaces or patches one of them (a prototype method, a getter,
 // a global) is never handed the wasm memory, a view of it, a string on its way in or out,
-// the externref table or a SessionCore; a SessionCore method called on an object this
-// module did not construct throws before it reaches the wasm.
+// the externref table, a closure's arguments or a TokenManager; a TokenManager method
+// called on an object this module did not construct throws before it reaches the wasm.
 const twApply = Reflect.apply;
 const twU8 = Uint8Array;
-const twF64 = Float64Array;
+const twU8Set = Uint8Array.prototype.set;
+const twDataView = DataView;
+const twSetInt32 = DataView.prototype.setInt32;
+const twSetFloat64 = DataView.prototype.setFloat64;
 const twBufferOf = Reflect.getOwnPropertyDescriptor(WebAssembly.Memory.prototype, 'buffer').get;
 const twTableSet = WebAssembly.Table.prototype.set;
+const twTableGet = WebAssembly.Table.prototype.get;
+const twThen = Promise.prototype.then;
+const twObjectToString = Object.prototype.toString;
 const twTextDecoder = TextDecoder;
 const twDecode = TextDecoder.prototype.decode;
 let twDecoder = new twTextDecoder('utf-8', { __proto__: null, ignoreBOM: true });
 let twDecoded = 0;
 const twEncoder = new TextEncoder();
 const twEncodeInto = TextEncoder.prototype.encodeInto;
-const twHeadersSet = typeof Headers === 'function' ? Headers.prototype.set : undefined;
 const twCores = new WeakMap();
 const twCoreGet = WeakMap.prototype.get;
 const twCoreSet = WeakMap.prototype.set;
@@ -87,29 +92,71 @@ const twFreeze = Object.freeze;
 function twBytes(ptr, len) {
     return new twU8(twApply(twBufferOf, wasm.memory, []), ptr, len);
 }
-/** The pointer of a live SessionCore this module constructed; any other receiver throws. */
+/** A fresh DataView of the wasm memory. */
+function twView() {
+    return new twDataView(twApply(twBufferOf, wasm.memory, []));
+}
+function twSetI32(at, value, little) {
+    twApply(twSetInt32, twView(), [at, value, little]);
+}
+function twSetF64(at, value, little) {
+    twApply(twSetFloat64, twView(), [at, value, little]);
+}
+/** The pointer of a live TokenManager this module constructed; any other receiver throws. */
 function twPtr(core) {
     const ptr = twApply(twCoreGet, twCores, [core]);
-    if (ptr === undefined) throw new twTypeError('not a live SessionCore of this module');
+    if (ptr === undefined) throw new twTypeError('not a live TokenManager of this module');
     return ptr;
 }
 function twAdopt(core, ptr) {
     twApply(twCoreSet, twCores, [core, ptr]);
-    if (twRegister) twApply(twRegister, SessionCoreFinalization, [core, ptr, core]);
+    if (twRegister) twApply(twRegister, TokenManagerFinalization, [core, ptr, core]);
 }
 function twRelease(core) {
     const ptr = twPtr(core);
     twApply(twCoreDelete, twCores, [core]);
-    if (twUnregister) twApply(twUnregister, SessionCoreFinalization, [core]);
+    if (twUnregister) twApply(twUnregister, TokenManagerFinalization, [core]);
     return ptr;
 }
-/** The core's only way out for the token: `Authorization` on a `Headers`. */
-function twSetAuthorization(headers, value) {
-    twApply(twHeadersSet, headers, ['Authorization', value]);
+function twTrack(real, state) {
+    if (twRegister) twApply(twRegister, CLOSURE_DTORS, [real, state, state]);
+}
+function twUntrack(state) {
+    if (twUnregister) twApply(twUnregister, CLOSURE_DTORS, [state]);
 }
 "#;
 
-const JS_EDITS: [Edit; 19] = [
+/// The closure wrappers: no spread of the arguments (it would run the array iterator a
+/// page can replace, with a token response among the arguments), the finalization
+/// registry through the captured methods. Every closure of ours takes at most 2 arguments.
+const CLOSURE_CALLS: [(&str, &str); 4] = [
+    (
+        "            return f(state.a, state.b, ...args);\n",
+        "            return f(state.a, state.b, args[0], args[1]);\n",
+    ),
+    (
+        "            return f(a, state.b, ...args);\n",
+        "            return f(a, state.b, args[0], args[1]);\n",
+    ),
+    (
+        "            CLOSURE_DTORS.unregister(state);\n",
+        "            twUntrack(state);\n",
+    ),
+    (
+        "    CLOSURE_DTORS.register(real, state, state);\n",
+        "    twTrack(real, state);\n",
+    ),
+];
+
+const fn each(from: &'static str, to: &'static str) -> Edit {
+    Edit {
+        from,
+        to,
+        times: Times::EveryMethod,
+    }
+}
+
+const JS_EDITS: [Edit; 34] = [
     once(r#"/* @ts-self-types="./token_warden.d.ts" */
 "#, PROLOGUE),
     // The init functions hand out nothing (by default they return the exports, `memory`
@@ -125,40 +172,37 @@ const JS_EDITS: [Edit; 19] = [
     },
     // Receivers: the pointer lives in the WeakMap, never on the object.
     once(
-        "        this.__wbg_ptr = ret;\n        SessionCoreFinalization.register(this, this.__wbg_ptr, this);\n",
-        "        twAdopt(this, ret);\n",
+        "        this.__wbg_ptr = ret[0];\n        TokenManagerFinalization.register(this, this.__wbg_ptr, this);\n",
+        "        twAdopt(this, ret[0]);\n",
     ),
+    // One method fewer on the prototype, and `free()` twice is harmless.
     once(
-        "        const ptr = this.__wbg_ptr;\n        this.__wbg_ptr = 0;\n        SessionCoreFinalization.unregister(this);\n        return ptr;\n",
-        "        return twRelease(this);\n",
+        "    __destroy_into_raw() {\n        const ptr = this.__wbg_ptr;\n        this.__wbg_ptr = 0;\n        TokenManagerFinalization.unregister(this);\n        return ptr;\n    }\n    free() {\n        const ptr = this.__destroy_into_raw();\n        wasm.__wbg_tokenmanager_free(ptr, 0);\n    }\n",
+        "    free() {\n        if (twApply(twCoreGet, twCores, [this]) === undefined) return;\n        wasm.__wbg_tokenmanager_free(twRelease(this), 0);\n    }\n",
     ),
-    Edit {
-        from: "(this.__wbg_ptr",
-        to: "(twPtr(this)",
-        times: Times::EveryMethod,
-    },
+    each("(this.__wbg_ptr", "(twPtr(this)"),
     // No method can be replaced to be handed the genuine receiver and its arguments.
     once(
-        "if (Symbol.dispose) SessionCore.prototype[Symbol.dispose] = SessionCore.prototype.free;\n",
-        "if (Symbol.dispose) SessionCore.prototype[Symbol.dispose] = SessionCore.prototype.free;\ntwFreeze(SessionCore.prototype);\ntwFreeze(SessionCore);\n",
-    ),
-    // Effect records come back as a copy: the callers need not slice a view.
-    Edit {
-        from: "getArrayF64FromWasm0(ret[0], ret[1]).slice()",
-        to: "getArrayF64FromWasm0(ret[0], ret[1])",
-        times: Times::EveryMethod,
-    },
-    once(
-        "function getArrayF64FromWasm0(ptr, len) {\n    ptr = ptr >>> 0;\n    return getFloat64ArrayMemory0().subarray(ptr / 8, ptr / 8 + len);\n}\n",
-        "function getArrayF64FromWasm0(ptr, len) {\n    ptr = ptr >>> 0;\n    const view = new twF64(twApply(twBufferOf, wasm.memory, []), ptr, len);\n    const copy = new twF64(len);\n    for (let i = 0; i < len; i++) copy[i] = view[i];\n    return copy;\n}\n",
-    ),
-    once(
-        "function getFloat64ArrayMemory0() {\n    if (cachedFloat64ArrayMemory0 === null || cachedFloat64ArrayMemory0.byteLength === 0) {\n        cachedFloat64ArrayMemory0 = new Float64Array(wasm.memory.buffer);\n    }\n    return cachedFloat64ArrayMemory0;\n}\n",
-        "function getFloat64ArrayMemory0() {\n    return new twF64(twApply(twBufferOf, wasm.memory, []));\n}\n",
+        "if (Symbol.dispose) TokenManager.prototype[Symbol.dispose] = TokenManager.prototype.free;\n",
+        "if (Symbol.dispose) TokenManager.prototype[Symbol.dispose] = TokenManager.prototype.free;\ntwFreeze(TokenManager.prototype);\ntwFreeze(TokenManager);\n",
     ),
     once(
         "function getUint8ArrayMemory0() {\n    if (cachedUint8ArrayMemory0 === null || cachedUint8ArrayMemory0.byteLength === 0) {\n        cachedUint8ArrayMemory0 = new Uint8Array(wasm.memory.buffer);\n    }\n    return cachedUint8ArrayMemory0;\n}\n",
         "function getUint8ArrayMemory0() {\n    return new twU8(twApply(twBufferOf, wasm.memory, []));\n}\n",
+    ),
+    once(
+        "function getArrayU8FromWasm0(ptr, len) {\n    ptr = ptr >>> 0;\n    return getUint8ArrayMemory0().subarray(ptr / 1, ptr / 1 + len);\n}\n",
+        "function getArrayU8FromWasm0(ptr, len) {\n    return twBytes(ptr >>> 0, len);\n}\n",
+    ),
+    once(
+        "function getDataViewMemory0() {\n    if (cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0.buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm.memory.buffer)) {\n        cachedDataViewMemory0 = new DataView(wasm.memory.buffer);\n    }\n    return cachedDataViewMemory0;\n}\n",
+        "function getDataViewMemory0() {\n    return twView();\n}\n",
+    ),
+    each("getDataViewMemory0().setInt32(", "twSetI32("),
+    each("getDataViewMemory0().setFloat64(", "twSetF64("),
+    once(
+        "Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);",
+        "twApply(twU8Set, getArrayU8FromWasm0(arg0, arg1), [arg2]);",
     ),
     // Strings out: the captured decoder on a fresh view (and Safari's 2 GB workaround,
     // counted from the length the wasm gave, not from the view).
@@ -240,29 +284,52 @@ if (!('encodeInto' in cachedTextEncoder)) {
 "#,
         "\n",
     ),
-    // Calls into JS (the token's setter, an import that throws) and the externref table.
+    once(
+        "const cachedTextEncoder = new TextEncoder();\n",
+        "",
+    ),
+    // Calls into JS (a handler, a promise's resolve, an import that throws), promises
+    // (a token response settles one), and the externref table.
     once(
         "        return f.apply(this, args);\n",
         "        return twApply(f, this, args);\n",
+    ),
+    each("const ret = arg0.call(arg1);", "const ret = twApply(arg0, arg1, []);"),
+    each("const ret = arg0.call(arg1, arg2);", "const ret = twApply(arg0, arg1, [arg2]);"),
+    each("const ret = arg0.then(arg1, arg2);", "const ret = twApply(twThen, arg0, [arg1, arg2]);"),
+    each("const ret = arg0.then(arg1);", "const ret = twApply(twThen, arg0, [arg1]);"),
+    once(
+        "const toStringOutput = toString.call(val);",
+        "const toStringOutput = twApply(twObjectToString, val, []);",
     ),
     once(
         "    wasm.__wbindgen_externrefs.set(idx, obj);\n",
         "    twApply(twTableSet, wasm.__wbindgen_externrefs, [idx, obj]);\n",
     ),
     once(
-        "twSetAuthorization(arg0, getStringFromWasm0(arg1, arg2));",
-        "twSetAuthorization(arg0, getStringFromWasm0(arg1, arg2));",
+        "    const value = wasm.__wbindgen_externrefs.get(idx);\n",
+        "    const value = twApply(twTableGet, wasm.__wbindgen_externrefs, [idx]);\n",
     ),
     once(
-        "const cachedTextEncoder = new TextEncoder();\n",
-        "",
+        "            table.set(0, undefined);\n            table.set(1024, undefined);\n            table.set(1025, null);\n            table.set(1026, true);\n            table.set(1027, false);\n",
+        "            twApply(twTableSet, table, [0, undefined]);\n            twApply(twTableSet, table, [1024, undefined]);\n            twApply(twTableSet, table, [1025, null]);\n            twApply(twTableSet, table, [1026, true]);\n            twApply(twTableSet, table, [1027, false]);\n",
     ),
+    once(
+        "twSetAuthorization(arg0, getStringFromWasm0(arg1, arg2));",
+        "twSetAuthorization(arg0, getStringFromWasm0(arg1, arg2));",
+    ),
+    each(CLOSURE_CALLS[0].0, CLOSURE_CALLS[0].1),
+    each(CLOSURE_CALLS[1].0, CLOSURE_CALLS[1].1),
+    each(CLOSURE_CALLS[2].0, CLOSURE_CALLS[2].1),
+    each(CLOSURE_CALLS[3].0, CLOSURE_CALLS[3].1),
+    once("let cachedDataViewMemory0 = null;\n", ""),
+    once("    cachedDataViewMemory0 = null;\n", ""),
 ];
 
 /// What no hardened glue may contain: each reaches a built-in a page script can replace
-/// after load while holding the memory, a string, the table or a receiver, or hands out
-/// the exports.
-pub const FORBIDDEN: [&str; 17] = [
+/// after load while holding the memory, a string, the table, a closure's arguments or a
+/// receiver, or hands out the exports.
+pub const FORBIDDEN: [&str; 24] = [
     "__wbg_ptr",
     ".subarray(",
     ".slice(",
@@ -272,11 +339,18 @@ pub const FORBIDDEN: [&str; 17] = [
     "charCodeAt",
     ".call(",
     ".apply(",
+    ".then(",
+    ", ...args",
     "Finalization.register(",
     "Finalization.unregister(",
+    "CLOSURE_DTORS.register(",
+    "CLOSURE_DTORS.unregister(",
     "cachedTextEncoder",
     "cachedTextDecoder.decode(bytes",
+    "cachedDataViewMemory0",
+    "getDataViewMemory0().",
     "__wbindgen_externrefs.set(",
+    "__wbindgen_externrefs.get(",
     "memory.buffer",
     "return wasm;",
     "arg.slice",
@@ -311,6 +385,74 @@ fn apply(text: &str, edits: &[Edit], file: &str) -> Result<String> {
         }
         out = out.replace(edit.from, edit.to);
     }
+    Ok(out)
+}
+
+/// The glue with the wasm-bindgen snippet `src/browser/captured.js` (written by
+/// wasm-bindgen under `pkg/snippets/`) inlined: one module fewer to fetch, and its
+/// functions are no module's exports, so no page script can import and call them. Its
+/// `export function` become plain functions, each `import * as importN` of it becomes
+/// `const importN = twCaptured`, and `snippets/` is removed.
+pub fn inline_snippets(glue: &str, pkg: &std::path::Path) -> Result<String> {
+    let mut snippet_path = None;
+    let mut out = String::new();
+    let mut aliases = Vec::new();
+    for line in glue.lines() {
+        let from_snippet = line.starts_with("import ") && line.contains("/snippets/");
+        if !from_snippet {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let quoted = line
+            .split(['\'', '"'])
+            .nth(1)
+            .ok_or_else(|| format!("token_warden.js: cannot read the snippet import {line:?}"))?;
+        match &snippet_path {
+            None => snippet_path = Some(quoted.to_owned()),
+            Some(known) if known == quoted => {}
+            Some(known) => {
+                return Err(format!(
+                    "token_warden.js imports two snippets ({known}, {quoted}); only src/browser/captured.js is expected"
+                ))
+            }
+        }
+        if let Some(rest) = line.strip_prefix("import * as ") {
+            let alias = rest.split_whitespace().next().unwrap_or_default();
+            aliases.push(alias.to_owned());
+        }
+    }
+    let Some(relative) = snippet_path else {
+        return Err("token_warden.js imports no snippet; expected src/browser/captured.js".into());
+    };
+    if !relative.ends_with("/src/browser/captured.js") {
+        return Err(format!("unexpected snippet {relative}"));
+    }
+    let path = pkg.join(relative.trim_start_matches("./"));
+    let snippet = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let names: Vec<&str> = snippet
+        .lines()
+        .filter_map(|l| l.strip_prefix("export function "))
+        .filter_map(|l| l.split('(').next())
+        .collect();
+    let mut inlined = String::from("// src/browser/captured.js, inlined (xtask/src/glue.rs):\n");
+    inlined.push_str(&snippet.replace("export function ", "function "));
+    inlined.push_str(&format!(
+        "const twCaptured = Object.freeze({{ __proto__: null, {} }});\n",
+        names.join(", ")
+    ));
+    for alias in aliases {
+        inlined.push_str(&format!("const {alias} = twCaptured;\n"));
+    }
+    if inlined.lines().any(|l| l.starts_with("export ")) {
+        return Err("src/browser/captured.js: every export must be `export function`".into());
+    }
+    // After the first line (the types comment the prologue edit expects).
+    let first_line_end = out.find('\n').map_or(0, |i| i + 1);
+    out.insert_str(first_line_end, &inlined);
+    std::fs::remove_dir_all(pkg.join("snippets"))
+        .map_err(|e| format!("cannot remove pkg/snippets: {e}"))?;
     Ok(out)
 }
 

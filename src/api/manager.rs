@@ -1,0 +1,510 @@
+//! The manager's state and the loop that performs what the core decides: the refresh
+//! (under the Web Lock), the one timer, events to handlers and other tabs, and the
+//! callers waiting to be settled. `RefCell` borrows are short and never held across an
+//! `.await` or a call into the app (a handler may call back into the manager).
+
+use core::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Promise};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{AbortController, AbortSignal};
+
+use super::engine::{Engine, Lend};
+use super::errors::{from_core, tw_error};
+use super::events;
+use super::options::Options;
+use crate::browser::clock::{now_ms, rand01};
+use crate::browser::listener::Listener;
+use crate::browser::post::{Post, Reply};
+use crate::browser::tabs::{self, Channel, Heard};
+use crate::browser::wake::{self, Signal, WakeListeners};
+use crate::browser::{locks, timer};
+use crate::core::{Effect, Endpoint, Error, Event, Input, Phase, Want};
+
+/// What a settled caller runs (in the same task as the settle, so nothing runs between
+/// them) to produce the value its promise resolves with.
+pub type OnOk = Box<dyn FnOnce(&Rc<Manager>) -> Result<JsValue, JsValue>>;
+
+/// A caller waiting for the core to settle it.
+struct Waiter {
+    resolve: Function,
+    reject: Function,
+    on_ok: Option<OnOk>,
+    _on_abort: Option<Listener>,
+}
+
+struct Handler {
+    id: u32,
+    event: &'static str,
+    handler: Function,
+}
+
+/// Everything that changes.
+struct State {
+    engine: Engine,
+    handlers: Vec<Handler>,
+    next_handler: u32,
+    waiters: BTreeMap<u64, Waiter>,
+    last_id: u64,
+    timer: Option<Timeout>,
+    refresh_abort: Option<AbortController>,
+    channel: Option<Channel>,
+    wake: Option<WakeListeners>,
+    pending_warnings: Vec<(&'static str, &'static str)>,
+}
+
+/// One token manager: options, state, and the flag set by `dispose()`.
+pub struct Manager {
+    /// The validated options.
+    pub options: Options,
+    state: RefCell<State>,
+    gone: Cell<bool>,
+    from_other_tab: Cell<bool>,
+}
+
+impl Manager {
+    /// A manager for `options`: opens the tab channel and the wake-up listeners.
+    pub fn new(options: Options) -> Rc<Manager> {
+        let engine = Engine::new(options.config.clone(), options.allowed.clone(), options.expose);
+        let manager = Rc::new(Manager {
+            state: RefCell::new(State {
+                engine,
+                handlers: Vec::new(),
+                next_handler: 0,
+                waiters: BTreeMap::new(),
+                last_id: 0,
+                timer: None,
+                refresh_abort: None,
+                channel: None,
+                wake: None,
+                pending_warnings: Vec::new(),
+            }),
+            options,
+            gone: Cell::new(false),
+            from_other_tab: Cell::new(false),
+        });
+        let weak = Rc::downgrade(&manager);
+        let name = format!("token-warden:{}", manager.options.refresh_url);
+        let channel = Channel::open(&name, move |heard| {
+            if let Some(m) = weak.upgrade() {
+                m.on_tab_message(heard);
+            }
+        });
+        let weak = Rc::downgrade(&manager);
+        let wake = WakeListeners::listen(move |signal| {
+            if let Some(m) = weak.upgrade() {
+                m.feed(match signal {
+                    Signal::Wake => Input::Wake,
+                    Signal::Connectivity(online) => Input::Connectivity { online },
+                });
+            }
+        });
+        {
+            let mut st = manager.state.borrow_mut();
+            if channel.is_none() {
+                st.pending_warnings.push((
+                    "no_broadcast_channel",
+                    "this browser has no BroadcastChannel: other tabs do not hear of sign-in and sign-out",
+                ));
+            }
+            if !locks::available() {
+                st.pending_warnings.push((
+                    "no_web_locks",
+                    "this browser has no Web Locks: refreshes are not coordinated across tabs",
+                ));
+            }
+            st.channel = channel;
+            st.wake = Some(wake);
+        }
+        if wake::offline() {
+            manager.feed(Input::Connectivity { online: false });
+        }
+        manager
+    }
+
+    /// Whether `dispose()` ran.
+    pub fn gone(&self) -> bool {
+        self.gone.get()
+    }
+
+    /// `Err(disposed)` after `dispose()`.
+    pub fn alive(&self) -> Result<(), JsValue> {
+        if self.gone() {
+            Err(super::errors::disposed())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The phase as the app sees it.
+    pub fn phase(&self) -> Phase {
+        if self.gone() {
+            Phase::Disposed
+        } else {
+            self.state.borrow().engine.phase()
+        }
+    }
+
+    /// When the usable token expires (ms since the epoch).
+    pub fn expires_at(&self) -> Option<u64> {
+        if self.gone() {
+            return None;
+        }
+        self.state.borrow().engine.expires_at(now_ms())
+    }
+
+    /// The unverified JWT payload as JSON text.
+    pub fn claims_json(&self) -> Option<String> {
+        if self.gone() {
+            return None;
+        }
+        self.state.borrow().engine.claims_json().map(String::from)
+    }
+
+    /// The generation of the current token.
+    pub fn generation(&self) -> u64 {
+        self.state.borrow().engine.generation()
+    }
+
+    /// Whether a request to the serialized `url` may carry the token.
+    pub fn allows(&self, url: &str) -> bool {
+        self.state.borrow().engine.allows(url)
+    }
+
+    /// The warnings held back until `start()` (so a handler can hear them).
+    pub fn take_pending_warnings(&self) -> Vec<(&'static str, &'static str)> {
+        core::mem::take(&mut self.state.borrow_mut().pending_warnings)
+    }
+
+    /// Feeds `input` and performs its effects.
+    pub fn feed(self: &Rc<Self>, input: Input) {
+        let effects = {
+            let mut st = self.state.borrow_mut();
+            st.engine.step(input, now_ms(), rand01())
+        };
+        self.perform(effects);
+    }
+
+    /// Takes a token response the app obtained (sign-in, `acceptTokenResponse`); returns
+    /// the new phase, or the refusal (naming the sign-in endpoint).
+    pub fn accept(self: &Rc<Self>, reply: &Reply) -> Result<Phase, JsValue> {
+        self.alive()?;
+        let (before, outcome) = {
+            let mut st = self.state.borrow_mut();
+            let before = st.engine.generation();
+            (before, st.engine.reply(reply, now_ms(), rand01(), true))
+        };
+        let effects = outcome.map_err(|e| from_core(&e, Endpoint::SignIn))?;
+        self.perform(effects);
+        // A refresh still running started before this grant; its answer is stale.
+        if self.generation() != before {
+            self.abort_refresh();
+        }
+        Ok(self.phase())
+    }
+
+    /// Has the core write the bearer into `headers` for a request to `url`; `Err` is the
+    /// core's refusal.
+    pub fn lend(self: &Rc<Self>, headers: Option<&JsValue>, url: &str, want: bool) -> Result<Lend, JsValue> {
+        let (lend, effects) = {
+            let mut st = self.state.borrow_mut();
+            st.engine.lend(headers, url, now_ms(), rand01(), want)
+        };
+        self.perform(effects);
+        match lend {
+            Lend::Failed(error) => Err(from_core(&error, Endpoint::Refresh)),
+            lend => Ok(lend),
+        }
+    }
+
+    /// A request sent with `generation` got a 401 with `challenge`: whether it invites a
+    /// retry with a new token.
+    pub fn unauthorized(self: &Rc<Self>, generation: u64, challenge: &str) -> bool {
+        let effects = {
+            let mut st = self.state.borrow_mut();
+            st.engine.unauthorized(generation, challenge, now_ms(), rand01())
+        };
+        match effects {
+            Some(effects) => {
+                self.perform(effects);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The bare token, with `exposeAccessToken` only.
+    pub fn exposed(&self) -> Option<zeroize::Zeroizing<String>> {
+        self.state.borrow().engine.exposed(now_ms())
+    }
+
+    /// A promise settled when the core settles this caller (waiting for `want`); `on_ok`
+    /// gives the value. An abort of `signal` rejects it with the signal's reason at once
+    /// and tells the core to drop it.
+    pub fn wait(self: &Rc<Self>, want: Want, signal: Option<AbortSignal>, on_ok: Option<OnOk>) -> Promise {
+        if let Some(signal) = signal.as_ref().filter(|s| s.aborted()) {
+            return Promise::reject(&signal.reason());
+        }
+        let mut functions = None;
+        let promise = Promise::new(&mut |resolve, reject| functions = Some((resolve, reject)));
+        let Some((resolve, reject)) = functions else {
+            return promise;
+        };
+        let id = {
+            let mut st = self.state.borrow_mut();
+            st.last_id += 1;
+            st.last_id
+        };
+        let on_abort = signal.and_then(|signal| {
+            let weak = Rc::downgrade(self);
+            let reason_of = signal.clone();
+            Listener::new(&signal, "abort", true, move |_| {
+                if let Some(m) = weak.upgrade() {
+                    m.cancel(id, &reason_of);
+                }
+            })
+        });
+        self.state.borrow_mut().waiters.insert(
+            id,
+            Waiter {
+                resolve,
+                reject,
+                on_ok,
+                _on_abort: on_abort,
+            },
+        );
+        self.feed(Input::Wait { id, want });
+        promise
+    }
+
+    fn cancel(self: &Rc<Self>, id: u64, signal: &AbortSignal) {
+        let waiter = self.state.borrow_mut().waiters.remove(&id);
+        if let Some(waiter) = waiter {
+            self.feed(Input::Cancel { id });
+            let _ = waiter.reject.call1(&JsValue::UNDEFINED, &signal.reason());
+        }
+    }
+
+    fn settle(self: &Rc<Self>, id: u64, outcome: Result<(), Error>) {
+        let Some(waiter) = self.state.borrow_mut().waiters.remove(&id) else {
+            return;
+        };
+        let result = match outcome {
+            Err(error) => Err(from_core(&error, Endpoint::Refresh)),
+            Ok(()) => match waiter.on_ok {
+                Some(on_ok) => on_ok(self),
+                None => Ok(JsValue::UNDEFINED),
+            },
+        };
+        let _ = match result {
+            Ok(value) => waiter.resolve.call1(&JsValue::UNDEFINED, &value),
+            Err(error) => waiter.reject.call1(&JsValue::UNDEFINED, &error),
+        };
+    }
+
+    /// Performs `effects` in order.
+    pub fn perform(self: &Rc<Self>, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::SendRefresh => self.send_refresh(),
+                Effect::ArmTimer { at_ms } => {
+                    let weak = Rc::downgrade(self);
+                    let timeout = timer::after(at_ms as f64 - now_ms(), move || {
+                        if let Some(m) = weak.upgrade() {
+                            // The timer that fired is spent; dropping it clears nothing.
+                            let spent = m.state.borrow_mut().timer.take();
+                            drop(spent);
+                            m.feed(Input::TimerFired);
+                        }
+                    });
+                    let old = self.state.borrow_mut().timer.replace(timeout);
+                    drop(old);
+                }
+                Effect::CancelTimer => {
+                    let old = self.state.borrow_mut().timer.take();
+                    drop(old);
+                }
+                Effect::Emit(event) => self.event(&event),
+                Effect::Settle { id, outcome } => self.settle(id, outcome),
+            }
+        }
+    }
+
+    /// Every refresh answers the core exactly once, even an aborted one: the core knows
+    /// which answers are stale. The answer goes from the POST straight into the core;
+    /// the lock's task resolves nothing.
+    fn send_refresh(self: &Rc<Self>) {
+        let post = match Post::build(&self.options.refresh_url, &JsValue::UNDEFINED, self.options.csrf.as_ref()) {
+            Ok(post) => post,
+            Err(_) => {
+                self.answer_refresh(None, &no_answer());
+                return;
+            }
+        };
+        let controller = post.controller();
+        let old = self.state.borrow_mut().refresh_abort.replace(controller.clone());
+        drop(old);
+        let answered = Rc::new(Cell::new(false));
+        let weak = Rc::downgrade(self);
+        let name = format!("token-warden:refresh:{}", self.options.refresh_url);
+        let timeout_ms = self.options.timeout_ms;
+        let in_lock = {
+            let weak = weak.clone();
+            let answered = answered.clone();
+            let controller = controller.clone();
+            move || async move {
+                let skip = weak.upgrade().is_none_or(|m| m.gone()) || controller.signal().aborted();
+                if skip {
+                    return;
+                }
+                let reply = post.send(timeout_ms, None, true).await;
+                if let Some(m) = weak.upgrade() {
+                    if !answered.replace(true) {
+                        m.answer_refresh(Some(&controller), &reply);
+                    }
+                }
+            }
+        };
+        spawn_local(async move {
+            locks::with_lock(&name, in_lock).await;
+            if let Some(m) = weak.upgrade() {
+                if !answered.replace(true) {
+                    m.answer_refresh(Some(&controller), &no_answer());
+                }
+            }
+        });
+    }
+
+    fn answer_refresh(self: &Rc<Self>, controller: Option<&AbortController>, reply: &Reply) {
+        {
+            let mut st = self.state.borrow_mut();
+            let current = st.refresh_abort.as_ref();
+            if controller.is_some() && current.map(|c| c as &JsValue) == controller.map(|c| c as &JsValue) {
+                st.refresh_abort = None;
+            }
+        }
+        if self.gone() {
+            return;
+        }
+        let effects = {
+            let mut st = self.state.borrow_mut();
+            st.engine.reply(reply, now_ms(), rand01(), false)
+        };
+        if let Ok(effects) = effects {
+            self.perform(effects);
+        }
+    }
+
+    /// Aborts the refresh in flight, if any (its answer then counts for nothing).
+    pub fn abort_refresh(&self) {
+        let controller = self.state.borrow_mut().refresh_abort.take();
+        if let Some(controller) = controller {
+            controller.abort();
+        }
+    }
+
+    /// An event from the core: other tabs hear what they need (never an echo), then the app.
+    fn event(self: &Rc<Self>, event: &Event) {
+        if !self.from_other_tab.get() {
+            if let Some(message) = tabs::message_for(event) {
+                if let Some(channel) = self.state.borrow().channel.as_ref() {
+                    channel.post(&message);
+                }
+            }
+        }
+        let (name, payload) = events::payload(event);
+        self.emit(name, &payload);
+    }
+
+    /// Calls the handlers of `event` with `payload`; one that throws breaks nothing.
+    pub fn emit(&self, event: &str, payload: &JsValue) {
+        // A copy: a handler may unsubscribe (or subscribe) while we call it.
+        let handlers: Vec<Function> = self
+            .state
+            .borrow()
+            .handlers
+            .iter()
+            .filter(|h| h.event == event)
+            .map(|h| h.handler.clone())
+            .collect();
+        for handler in handlers {
+            let _ = handler.call1(&JsValue::UNDEFINED, payload);
+        }
+    }
+
+    /// Subscribes `handler` to `event`; returns its id for [`Manager::unsubscribe`].
+    pub fn subscribe(&self, event: &'static str, handler: Function) -> u32 {
+        let mut st = self.state.borrow_mut();
+        st.next_handler += 1;
+        let id = st.next_handler;
+        st.handlers.push(Handler { id, event, handler });
+        id
+    }
+
+    /// Unsubscribes handler `id` (twice is harmless).
+    pub fn unsubscribe(&self, id: u32) {
+        self.state.borrow_mut().handlers.retain(|h| h.id != id);
+    }
+
+    fn on_tab_message(self: &Rc<Self>, heard: Heard) {
+        match heard {
+            Heard::Ended(reason) => {
+                self.abort_refresh();
+                self.from_other_tab.set(true);
+                self.feed(Input::EndedElsewhere(reason));
+                self.from_other_tab.set(false);
+            }
+            Heard::SignedIn if self.phase() == Phase::SignedOut => {
+                // Another tab has a session: pick it up through the cookie.
+                let _ = self.wait(Want::Start, None, None);
+            }
+            _ => {}
+        }
+    }
+
+    /// Cancels timers, listeners and in-flight requests and clears the token.
+    pub fn dispose(self: &Rc<Self>) {
+        if self.gone() {
+            return;
+        }
+        self.abort_refresh();
+        let (wake, channel) = {
+            let mut st = self.state.borrow_mut();
+            (st.wake.take(), st.channel.take())
+        };
+        drop(wake);
+        drop(channel);
+        self.feed(Input::Dispose);
+        let (timer, handlers) = {
+            let mut st = self.state.borrow_mut();
+            (st.timer.take(), core::mem::take(&mut st.handlers))
+        };
+        drop(timer);
+        drop(handlers);
+        self.gone.set(true);
+    }
+
+    /// A `TokenWardenError` for `code`, as the runtime words it.
+    pub fn error(code: &str, message: &str) -> JsValue {
+        tw_error(code, message)
+    }
+
+    /// A weak handle for closures that must not keep the manager alive.
+    pub fn weak(self: &Rc<Self>) -> Weak<Manager> {
+        Rc::downgrade(self)
+    }
+}
+
+fn no_answer() -> Reply {
+    Reply {
+        status: crate::browser::post::NO_RESPONSE,
+        body: zeroize::Zeroizing::new(String::new()),
+        header: String::new(),
+        header_date: f64::NAN,
+        received_at: now_ms(),
+    }
+}

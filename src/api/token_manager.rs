@@ -1,0 +1,427 @@
+//! `TokenManager`, the class the app gets from `createTokenManager`: exactly the API of
+//! `types.d.ts`. Each method checks its arguments, then hands the work to the
+//! [`Manager`] and the browser layer.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::AbortSignal;
+
+use super::engine::Lend;
+use super::errors::{disposed, invalid_option, tw_error};
+use super::events::{self, EVENTS};
+use super::manager::Manager;
+use super::options;
+use crate::browser::captured;
+use crate::browser::clock::now_ms;
+use crate::browser::post::{as_signal, BadInit, Post, Reply};
+use crate::core::{Endpoint, Error, Input, Want};
+
+/// Keeps the access token in WebAssembly memory and refreshes it silently through the
+/// HttpOnly refresh cookie.
+#[wasm_bindgen(skip_typescript)]
+pub struct TokenManager {
+    inner: Rc<Manager>,
+}
+
+fn not_signed_in() -> JsValue {
+    tw_error(Error::NotSignedIn.code(), &Error::NotSignedIn.message())
+}
+
+fn bad_init(BadInit(field): BadInit) -> JsValue {
+    match field {
+        "url" => invalid_option("url", "the request could not be built"),
+        field => invalid_option(field, "the headers could not be read"),
+    }
+}
+
+#[wasm_bindgen]
+impl TokenManager {
+    /// Validates `options`; throws `invalid_options` naming the bad field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<TokenManager, JsValue> {
+        if !captured::has_fetch() {
+            return Err(invalid_option(
+                "fetch",
+                "this environment has no fetch, Request, Response, Headers or URL: token-warden runs in the browser",
+            ));
+        }
+        let options = options::parse(options)?;
+        Ok(TokenManager {
+            inner: Manager::new(options),
+        })
+    }
+
+    /// The session state: `initial`, `restoring`, `signed-in`, `signed-out`, `disposed`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        self.inner.phase().as_str().into()
+    }
+
+    /// When the access token expires, in ms since the epoch; null without a usable token.
+    #[wasm_bindgen(getter, js_name = expiresAt)]
+    pub fn expires_at(&self) -> JsValue {
+        self.inner
+            .expires_at()
+            .map_or(JsValue::NULL, |at| JsValue::from_f64(at as f64))
+    }
+
+    /// The decoded, UNVERIFIED JWT payload, for display only; null for opaque tokens.
+    pub fn claims(&self) -> JsValue {
+        self.inner
+            .claims_json()
+            .and_then(|text| js_sys::JSON::parse(&text).ok())
+            .unwrap_or(JsValue::NULL)
+    }
+
+    /// Restores the session through the refresh cookie (or joins the restore running);
+    /// resolves `signed-in` or `signed-out`, never `restoring`.
+    pub fn start(&self) -> Promise {
+        let m = &self.inner;
+        if m.gone() {
+            return Promise::reject(&disposed());
+        }
+        for (code, message) in m.take_pending_warnings() {
+            m.emit("warning", &events::warning(code, message));
+        }
+        m.wait(
+            Want::Start,
+            None,
+            Some(Box::new(|m: &Rc<Manager>| Ok(JsValue::from_str(m.phase().as_str())))),
+        )
+    }
+
+    /// POSTs the app's login request (credentials included) and takes the token
+    /// response it answers.
+    #[wasm_bindgen(js_name = signIn)]
+    pub fn sign_in(&self, url: JsValue, init: JsValue) -> Promise {
+        match self.sign_in_request(&url, &init) {
+            Ok((post, signal)) => {
+                let m = self.inner.clone();
+                let timeout_ms = m.options.timeout_ms;
+                future_to_promise(async move {
+                    let reply = post.send(timeout_ms, signal.clone(), true).await;
+                    // An aborted sign-in takes no late answer.
+                    if let Some(signal) = signal.filter(|s| s.aborted()) {
+                        return Err(signal.reason());
+                    }
+                    m.accept(&reply).map(|phase| JsValue::from_str(phase.as_str()))
+                })
+            }
+            Err(error) => Promise::reject(&error),
+        }
+    }
+
+    fn sign_in_request(&self, url: &JsValue, init: &JsValue) -> Result<(Post, Option<AbortSignal>), JsValue> {
+        self.inner.alive()?;
+        let text = if let Some(text) = url.as_string() {
+            text
+        } else if url.is_object() {
+            String::from(js_sys::JsString::from(url.clone()))
+        } else {
+            return Err(invalid_option("url", "expected a URL string"));
+        };
+        let href = captured::absolute(&text).ok_or_else(|| invalid_option("url", "not a valid URL"))?;
+        let signal = if init.is_object() {
+            js_sys::Reflect::get(init, &JsValue::from_str("signal")).unwrap_or(JsValue::UNDEFINED)
+        } else {
+            JsValue::UNDEFINED
+        };
+        let signal = if signal.is_undefined() || signal.is_null() {
+            None
+        } else {
+            Some(as_signal(&signal).ok_or_else(|| invalid_option("init.signal", "expected an AbortSignal"))?)
+        };
+        if let Some(signal) = signal.as_ref().filter(|s| s.aborted()) {
+            return Err(signal.reason());
+        }
+        let post = Post::build(&href, init, self.inner.options.csrf.as_ref()).map_err(bad_init)?;
+        Ok((post, signal))
+    }
+
+    /// Takes a token response (RFC 6749 §5.1, object or JSON text) the app obtained itself.
+    #[wasm_bindgen(js_name = acceptTokenResponse)]
+    pub fn accept_token_response(&self, response: JsValue) -> Result<String, JsValue> {
+        self.inner.alive()?;
+        // An object goes through `JSON.stringify` as it was at load.
+        let body = response
+            .as_string()
+            .or_else(|| captured::stringify(&response))
+            .ok_or_else(|| {
+                tw_error(
+                    "malformed_response",
+                    "the token response is malformed: not JSON",
+                )
+            })?;
+        let reply = Reply {
+            status: 200,
+            body: zeroize::Zeroizing::new(body),
+            header: String::new(),
+            header_date: f64::NAN,
+            received_at: now_ms(),
+        };
+        self.inner.accept(&reply).map(|phase| phase.as_str().into())
+    }
+
+    /// `fetch`, plus `Authorization: Bearer` for allowed origins and one
+    /// refresh-and-retry on a 401 that asks for a new token (RFC 6750 §3.1).
+    pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
+        let m = &self.inner;
+        if m.gone() {
+            return Promise::reject(&disposed());
+        }
+        // `fetch` rejects (never throws) on a bad input; so do we, with its TypeError.
+        let request = match captured::request(&input, &init) {
+            Ok(request) => request,
+            Err(error) => return Promise::reject(&error),
+        };
+        // The request's signal follows the caller's (init.signal or the input Request's).
+        let signal = as_signal(&captured::request_signal(&request));
+        if let Some(signal) = signal.as_ref().filter(|s| s.aborted()) {
+            return Promise::reject(&signal.reason());
+        }
+        let headers = captured::request_headers(&request);
+        // The core decides on the URL the browser serialized.
+        let url = captured::request_url(&request);
+        if captured::has(&headers, "Authorization") || !m.allows(&url) {
+            return captured::fetch(&request);
+        }
+        // A body can be read once: a request with one is cloned before it is sent, except
+        // a stream, which cannot be replayed (such a request is never retried). A
+        // bodyless request is cloned only if a 401 asks for a retry.
+        let has_body = captured::request_has_body(&request);
+        let spare = if !has_body {
+            Some(request.clone())
+        } else if captured::is_stream_body(&init) {
+            None
+        } else {
+            captured::clone_request(&request).ok()
+        };
+        let lent = match m.lend(Some(&headers), &url, true) {
+            Ok(lent) => lent,
+            Err(error) => return Promise::reject(&error),
+        };
+        let send = Send {
+            m: m.clone(),
+            request,
+            spare,
+            has_body,
+            signal,
+        };
+        match lent {
+            Lend::Token(generation) => future_to_promise(send.checked(generation)),
+            Lend::Wait => {
+                let waited = wait_to_lend(m, headers, url, send.signal.clone());
+                future_to_promise(async move {
+                    match JsFuture::from(waited).await?.as_f64() {
+                        Some(g) if g >= 1.0 => send.checked(g as u64).await,
+                        _ => JsFuture::from(captured::fetch(&send.request)).await,
+                    }
+                })
+            }
+            Lend::NoSession | Lend::NotAllowed | Lend::Failed(_) => captured::fetch(&send.request),
+        }
+    }
+
+    /// Refreshes now (joining a refresh already running); resolves once a new token is
+    /// in memory.
+    pub fn refresh(&self) -> Promise {
+        if self.inner.gone() {
+            return Promise::reject(&disposed());
+        }
+        self.inner.wait(Want::Refresh, None, None)
+    }
+
+    /// Logs out at `logoutUrl` (if set) and clears memory at once, whatever the server
+    /// will answer; resolves when it has answered. The request is built, bearer
+    /// included, before memory is cleared.
+    pub fn logout(&self) -> Promise {
+        let m = self.inner.clone();
+        if m.gone() {
+            return Promise::reject(&disposed());
+        }
+        let post = m.options.logout_url.as_deref().and_then(|url| {
+            let post = Post::build(url, &JsValue::UNDEFINED, m.options.csrf.as_ref()).ok()?;
+            // The bearer (if the logout URL's origin is allowed) lets the server
+            // deny-list the access token until it expires; asking starts no refresh.
+            let _ = m.lend(Some(&post.headers()), &post.url(), false);
+            Some(post)
+        });
+        let sent = post.map(|post| post.send(m.options.timeout_ms, None, false));
+        // The core settles whoever waits; a refresh in flight is abandoned first.
+        m.feed(Input::SignedOut);
+        m.abort_refresh();
+        future_to_promise(async move {
+            let Some(sent) = sent else {
+                return Ok(JsValue::UNDEFINED);
+            };
+            let reply = sent.await;
+            let problem = match reply.status {
+                0 => Some("the logout request failed (network)".to_owned()),
+                1 => Some("the logout request failed (timeout)".to_owned()),
+                200..=299 => None,
+                status => Some(format!("the logout endpoint answered {status}")),
+            };
+            if let Some(problem) = problem {
+                let message = format!("{problem}; the session was cleared locally anyway");
+                m.emit("warning", &events::warning("logout_failed", &message));
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The raw token; rejects with `token_not_exposed` unless `exposeAccessToken: true`.
+    #[wasm_bindgen(js_name = accessToken)]
+    pub fn access_token(&self) -> Promise {
+        let m = self.inner.clone();
+        if m.gone() {
+            return Promise::reject(&disposed());
+        }
+        if !m.options.expose {
+            return Promise::reject(&tw_error(
+                Error::TokenNotExposed.code(),
+                &Error::TokenNotExposed.message(),
+            ));
+        }
+        let ready = match m.lend(None, "", true) {
+            Err(error) => return Promise::reject(&error),
+            Ok(Lend::Wait) => wait_to_lend_probe(&m),
+            Ok(Lend::Token(g)) => Promise::resolve(&JsValue::from_f64(g as f64)),
+            Ok(_) => Promise::resolve(&JsValue::from_f64(-1.0)),
+        };
+        future_to_promise(async move {
+            let generation = JsFuture::from(ready).await?.as_f64().unwrap_or(-1.0);
+            let token = if generation >= 1.0 { m.exposed() } else { None };
+            match token {
+                Some(token) => Ok(JsValue::from_str(&token)),
+                None => Err(not_signed_in()),
+            }
+        })
+    }
+
+    /// Subscribes `handler` to `event`; returns the function that unsubscribes.
+    pub fn on(&self, event: JsValue, handler: JsValue) -> Result<Function, JsValue> {
+        let name = event
+            .as_string()
+            .and_then(|name| EVENTS.iter().copied().find(|e| *e == name))
+            .ok_or_else(|| {
+                invalid_option(
+                    "event",
+                    &format!("unknown event; expected one of {}", EVENTS.join(", ")),
+                )
+            })?;
+        let handler: Function = handler
+            .dyn_into()
+            .map_err(|_| invalid_option("handler", "expected a function"))?;
+        let id = self.inner.subscribe(name, handler);
+        let weak = self.inner.weak();
+        let unsubscribe = Closure::<dyn Fn()>::new(move || {
+            if let Some(m) = weak.upgrade() {
+                m.unsubscribe(id);
+            }
+        });
+        Ok(unsubscribe.into_js_value().unchecked_into())
+    }
+
+    /// Cancels timers, listeners and in-flight requests and clears the token; later
+    /// calls reject with `disposed`.
+    pub fn dispose(&self) {
+        self.inner.dispose();
+    }
+}
+
+impl Drop for TokenManager {
+    /// `free()`: the manager is disposed first, so nothing it started outlives it.
+    fn drop(&mut self) {
+        self.inner.dispose();
+    }
+}
+
+/// Waits until the core settles the caller, then lends at once (in the same task).
+fn wait_to_lend(m: &Rc<Manager>, headers: JsValue, url: String, signal: Option<AbortSignal>) -> Promise {
+    m.wait(
+        Want::Token,
+        signal,
+        Some(Box::new(move |m: &Rc<Manager>| match m.lend(Some(&headers), &url, true)? {
+            Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
+            // Settled for a token that is gone again already: as late as the bound.
+            Lend::Wait => Err(from_error(Error::TokenExpired)),
+            _ => Ok(JsValue::from_f64(-1.0)),
+        })),
+    )
+}
+
+fn wait_to_lend_probe(m: &Rc<Manager>) -> Promise {
+    m.wait(
+        Want::Token,
+        None,
+        Some(Box::new(|m: &Rc<Manager>| match m.lend(None, "", true)? {
+            Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
+            Lend::Wait => Err(from_error(Error::TokenExpired)),
+            _ => Ok(JsValue::from_f64(-1.0)),
+        })),
+    )
+}
+
+fn from_error(error: Error) -> JsValue {
+    super::errors::from_core(&error, Endpoint::Refresh)
+}
+
+/// A request on its way with the token.
+struct Send {
+    m: Rc<Manager>,
+    request: JsValue,
+    spare: Option<JsValue>,
+    has_body: bool,
+    signal: Option<AbortSignal>,
+}
+
+impl Send {
+    /// Sends the request carrying the token of `generation`; a 401 that invites a new
+    /// token gets one refresh and one retry.
+    async fn checked(self, generation: u64) -> Result<JsValue, JsValue> {
+        let response = JsFuture::from(captured::fetch(&self.request)).await?;
+        if captured::status(&response) != 401 || self.m.gone() {
+            return Ok(response);
+        }
+        let challenge = captured::get(&captured::response_headers(&response), "www-authenticate")
+            .unwrap_or_default();
+        // Told even when the request cannot be retried.
+        if !self.m.unauthorized(generation, &challenge) {
+            return Ok(response);
+        }
+        let Some(spare) = self.spare else {
+            return Ok(response);
+        };
+        // The bodyless original was not consumed by sending it.
+        let retry = if self.has_body {
+            spare
+        } else {
+            match captured::clone_request(&spare) {
+                Ok(retry) => retry,
+                Err(_) => return Ok(response),
+            }
+        };
+        let headers = captured::request_headers(&retry);
+        let url = captured::request_url(&retry);
+        let newer = match self.m.lend(Some(&headers), &url, true) {
+            Ok(Lend::Token(g)) => Ok(g as f64),
+            Ok(Lend::Wait) => JsFuture::from(wait_to_lend(&self.m, headers, url, self.signal.clone()))
+                .await
+                .map(|g| g.as_f64().unwrap_or(-1.0)),
+            Ok(_) => Ok(-1.0),
+            Err(error) => Err(error),
+        };
+        match newer {
+            Ok(g) if g >= 1.0 && g as u64 != generation => JsFuture::from(captured::fetch(&retry)).await,
+            Ok(_) => Ok(response),
+            Err(_) => match self.signal.filter(|s| s.aborted()) {
+                Some(signal) => Err(signal.reason()),
+                None => Ok(response),
+            },
+        }
+    }
+}

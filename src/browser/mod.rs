@@ -1,0 +1,13 @@
+//! The browser layer: the only code that touches the browser. It performs what the
+//! session core decides (our POSTs, the refresh timer, the Web Lock, the tab channel,
+//! the wake-up listeners) on web-sys, gloo-timers and wasm-bindgen-futures, and the
+//! token's path goes through the built-ins `captured.js` read at load.
+
+pub mod captured;
+pub mod clock;
+pub mod listener;
+pub mod locks;
+pub mod post;
+pub mod tabs;
+pub mod timer;
+pub mod wake;
