@@ -156,7 +156,7 @@ const fn each(from: &'static str, to: &'static str) -> Edit {
     }
 }
 
-const JS_EDITS: [Edit; 34] = [
+const JS_EDITS: [Edit; 36] = [
     once(r#"/* @ts-self-types="./token_warden.d.ts" */
 "#, PROLOGUE),
     // The init functions hand out nothing (by default they return the exports, `memory`
@@ -181,6 +181,16 @@ const JS_EDITS: [Edit; 34] = [
         "    free() {\n        if (twApply(twCoreGet, twCores, [this]) === undefined) return;\n        wasm.__wbg_tokenmanager_free(twRelease(this), 0);\n    }\n",
     ),
     each("(this.__wbg_ptr", "(twPtr(this)"),
+    // A getter read on anything but a live manager (the prototype itself, when a script
+    // lists it) gives nothing rather than throwing.
+    once(
+        "    get expiresAt() {\n",
+        "    get expiresAt() {\n        if (twApply(twCoreGet, twCores, [this]) === undefined) return undefined;\n",
+    ),
+    once(
+        "    get state() {\n",
+        "    get state() {\n        if (twApply(twCoreGet, twCores, [this]) === undefined) return undefined;\n",
+    ),
     // No method can be replaced to be handed the genuine receiver and its arguments.
     once(
         "if (Symbol.dispose) TokenManager.prototype[Symbol.dispose] = TokenManager.prototype.free;\n",
