@@ -31,5 +31,5 @@ export async function createTokenManager(options) {
 
 /** True when `value` is an error thrown or rejected by token-warden. */
 export function isTokenWardenError(value) {
-  return value instanceof Error && value.name === 'TokenWardenError' && typeof value.code === 'string';
+  return value instanceof Error && value.name === 'TokenWardenError' && typeof (/** @type {any} */ (value).code) === 'string';
 }

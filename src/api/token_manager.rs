@@ -15,14 +15,14 @@ use super::errors::{disposed, invalid_option, tw_error};
 use super::events::{self, EVENTS};
 use super::manager::Manager;
 use super::options;
-use crate::browser::captured;
+use crate::browser::{captured, network};
 use crate::browser::clock::now_ms;
 use crate::browser::post::{as_signal, BadInit, Post, Reply};
 use crate::core::{Endpoint, Error, Input, Want};
 
 /// Keeps the access token in WebAssembly memory and refreshes it silently through the
 /// HttpOnly refresh cookie.
-#[wasm_bindgen(skip_typescript)]
+#[wasm_bindgen]
 pub struct TokenManager {
     inner: Rc<Manager>,
 }
@@ -187,7 +187,7 @@ impl TokenManager {
         // The core decides on the URL the browser serialized.
         let url = captured::request_url(&request);
         if captured::has(&headers, "Authorization") || !m.allows(&url) {
-            return captured::fetch(&request);
+            return network::send(&request);
         }
         // A body can be read once: a request with one is cloned before it is sent, except
         // a stream, which cannot be replayed (such a request is never retried). A
@@ -218,11 +218,11 @@ impl TokenManager {
                 future_to_promise(async move {
                     match JsFuture::from(waited).await?.as_f64() {
                         Some(g) if g >= 1.0 => send.checked(g as u64).await,
-                        _ => JsFuture::from(captured::fetch(&send.request)).await,
+                        _ => JsFuture::from(network::send(&send.request)).await,
                     }
                 })
             }
-            Lend::NoSession | Lend::NotAllowed | Lend::Failed(_) => captured::fetch(&send.request),
+            Lend::NoSession | Lend::NotAllowed | Lend::Failed(_) => network::send(&send.request),
         }
     }
 
@@ -383,7 +383,7 @@ impl Send {
     /// Sends the request carrying the token of `generation`; a 401 that invites a new
     /// token gets one refresh and one retry.
     async fn checked(self, generation: u64) -> Result<JsValue, JsValue> {
-        let response = JsFuture::from(captured::fetch(&self.request)).await?;
+        let response = JsFuture::from(network::send(&self.request)).await?;
         if captured::status(&response) != 401 || self.m.gone() {
             return Ok(response);
         }
@@ -416,7 +416,7 @@ impl Send {
             Err(error) => Err(error),
         };
         match newer {
-            Ok(g) if g >= 1.0 && g as u64 != generation => JsFuture::from(captured::fetch(&retry)).await,
+            Ok(g) if g >= 1.0 && g as u64 != generation => JsFuture::from(network::send(&retry)).await,
             Ok(_) => Ok(response),
             Err(_) => match self.signal.filter(|s| s.aborted()) {
                 Some(signal) => Err(signal.reason()),

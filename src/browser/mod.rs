@@ -7,6 +7,7 @@ pub mod captured;
 pub mod clock;
 pub mod listener;
 pub mod locks;
+pub mod network;
 pub mod post;
 pub mod tabs;
 pub mod timer;

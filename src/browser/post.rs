@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 use zeroize::Zeroizing;
 
-use super::captured;
+use super::{captured, network};
 use super::clock::now_ms;
 use super::listener::Listener;
 use super::timer;
@@ -139,7 +139,7 @@ impl Post {
 }
 
 async fn receive(request: &JsValue, read_body: bool) -> Option<Reply> {
-    let response = JsFuture::from(captured::fetch(request)).await.ok()?;
+    let response = JsFuture::from(network::send(request)).await.ok()?;
     let received_at = now_ms();
     let code = captured::status(&response);
     let status = if code == 0 || captured::response_type(&response) == "opaqueredirect" {
