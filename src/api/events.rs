@@ -7,7 +7,13 @@ use wasm_bindgen::JsValue;
 use crate::core::Event;
 
 /// The event names the app may subscribe to.
-pub const EVENTS: [&str; 5] = ["state", "refreshed", "refresh-error", "session-ended", "warning"];
+pub const EVENTS: [&str; 5] = [
+    "state",
+    "refreshed",
+    "refresh-error",
+    "session-ended",
+    "warning",
+];
 
 /// `refreshed`: `{ expiresAt }` (ms since the epoch).
 #[derive(Serialize)]

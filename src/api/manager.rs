@@ -23,6 +23,7 @@ use crate::browser::post::{Post, Reply};
 use crate::browser::tabs::{self, Channel, Heard};
 use crate::browser::wake::{self, Signal, WakeListeners};
 use crate::browser::{locks, timer};
+use crate::core::error::concat;
 use crate::core::{Effect, Endpoint, Error, Event, Input, Phase, Want};
 
 /// What a settled caller runs (in the same task as the settle, so nothing runs between
@@ -69,7 +70,11 @@ pub struct Manager {
 impl Manager {
     /// A manager for `options`: opens the tab channel and the wake-up listeners.
     pub fn new(options: Options) -> Rc<Manager> {
-        let engine = Engine::new(options.config.clone(), options.allowed.clone(), options.expose);
+        let engine = Engine::new(
+            options.config.clone(),
+            options.allowed.clone(),
+            options.expose,
+        );
         let manager = Rc::new(Manager {
             state: RefCell::new(State {
                 engine,
@@ -88,7 +93,7 @@ impl Manager {
             from_other_tab: Cell::new(false),
         });
         let weak = Rc::downgrade(&manager);
-        let name = format!("token-warden:{}", manager.options.refresh_url);
+        let name = concat(&["token-warden:", &manager.options.refresh_url]);
         let channel = Channel::open(&name, move |heard| {
             if let Some(m) = weak.upgrade() {
                 m.on_tab_message(heard);
@@ -209,7 +214,12 @@ impl Manager {
 
     /// Has the core write the bearer into `headers` for a request to `url`; `Err` is the
     /// core's refusal.
-    pub fn lend(self: &Rc<Self>, headers: Option<&JsValue>, url: &str, want: bool) -> Result<Lend, JsValue> {
+    pub fn lend(
+        self: &Rc<Self>,
+        headers: Option<&JsValue>,
+        url: &str,
+        want: bool,
+    ) -> Result<Lend, JsValue> {
         let (lend, effects) = {
             let mut st = self.state.borrow_mut();
             st.engine.lend(headers, url, now_ms(), rand01(), want)
@@ -226,7 +236,8 @@ impl Manager {
     pub fn unauthorized(self: &Rc<Self>, generation: u64, challenge: &str) -> bool {
         let effects = {
             let mut st = self.state.borrow_mut();
-            st.engine.unauthorized(generation, challenge, now_ms(), rand01())
+            st.engine
+                .unauthorized(generation, challenge, now_ms(), rand01())
         };
         match effects {
             Some(effects) => {
@@ -245,7 +256,12 @@ impl Manager {
     /// A promise settled when the core settles this caller (waiting for `want`); `on_ok`
     /// gives the value. An abort of `signal` rejects it with the signal's reason at once
     /// and tells the core to drop it.
-    pub fn wait(self: &Rc<Self>, want: Want, signal: Option<AbortSignal>, on_ok: Option<OnOk>) -> Promise {
+    pub fn wait(
+        self: &Rc<Self>,
+        want: Want,
+        signal: Option<AbortSignal>,
+        on_ok: Option<OnOk>,
+    ) -> Promise {
         if let Some(signal) = signal.as_ref().filter(|s| s.aborted()) {
             return Promise::reject(&signal.reason());
         }
@@ -338,7 +354,11 @@ impl Manager {
     /// which answers are stale. The answer goes from the POST straight into the core;
     /// the lock's task resolves nothing.
     fn send_refresh(self: &Rc<Self>) {
-        let post = match Post::build(&self.options.refresh_url, &JsValue::UNDEFINED, self.options.csrf.as_ref()) {
+        let post = match Post::build(
+            &self.options.refresh_url,
+            &JsValue::UNDEFINED,
+            self.options.csrf.as_ref(),
+        ) {
             Ok(post) => post,
             Err(_) => {
                 self.answer_refresh(None, &no_answer());
@@ -346,11 +366,15 @@ impl Manager {
             }
         };
         let controller = post.controller();
-        let old = self.state.borrow_mut().refresh_abort.replace(controller.clone());
+        let old = self
+            .state
+            .borrow_mut()
+            .refresh_abort
+            .replace(controller.clone());
         drop(old);
         let answered = Rc::new(Cell::new(false));
         let weak = Rc::downgrade(self);
-        let name = format!("token-warden:refresh:{}", self.options.refresh_url);
+        let name = concat(&["token-warden:refresh:", &self.options.refresh_url]);
         let timeout_ms = self.options.timeout_ms;
         let in_lock = {
             let weak = weak.clone();
@@ -383,7 +407,9 @@ impl Manager {
         {
             let mut st = self.state.borrow_mut();
             let current = st.refresh_abort.as_ref();
-            if controller.is_some() && current.map(|c| c as &JsValue) == controller.map(|c| c as &JsValue) {
+            if controller.is_some()
+                && current.map(|c| c as &JsValue) == controller.map(|c| c as &JsValue)
+            {
                 st.refresh_abort = None;
             }
         }

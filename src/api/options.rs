@@ -9,10 +9,44 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::errors::invalid_option;
 use crate::browser::captured;
 use crate::browser::post::CsrfHeader;
+use crate::core::error::{concat, push_decimal};
 use crate::core::{AllowedOrigins, Config, ExpiryPolicy, RetryPolicy};
 
 /// The default anti-CSRF header; servers check it exists (a cross-site form cannot set it).
 pub const DEFAULT_CSRF_HEADER: (&str, &str) = ("X-Requested-With", "token-warden");
+
+/// The option paths serde reads typed values from, by the index [`Named`] carries, with
+/// what each expects.
+const TYPED: [(&str, &str); 11] = [
+    ("allowedOrigins", "expected an array of origin strings"),
+    ("refreshLeadSeconds", "expected a number"),
+    ("requestTimeoutMs", "expected a number"),
+    ("retry", "expected { maxAttempts, baseDelayMs, maxDelayMs }"),
+    ("defaultLifetimeSeconds", "expected a number"),
+    ("maxTokenBytes", "expected a number"),
+    ("exposeAccessToken", "expected true or false"),
+    ("maxRefreshesPerMinute", "expected a number"),
+    ("retry.maxAttempts", "expected a number"),
+    ("retry.baseDelayMs", "expected a number"),
+    ("retry.maxDelayMs", "expected a number"),
+];
+
+std::thread_local! {
+    /// The index in [`TYPED`] of the field serde read last: when `from_value` fails, the
+    /// field it failed on.
+    static READING: core::cell::Cell<usize> = const { core::cell::Cell::new(usize::MAX) };
+}
+
+/// A field of type `T` that notes its index in [`TYPED`] before serde reads it, so a
+/// failure names the field (serde's own errors do not).
+struct Named<T, const I: usize>(T);
+
+impl<'de, T: Deserialize<'de>, const I: usize> Deserialize<'de> for Named<T, I> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        READING.with(|r| r.set(I));
+        T::deserialize(deserializer).map(Named)
+    }
+}
 
 /// The options as the app wrote them (see `TokenManagerOptions` in `types.d.ts` for
 /// meanings, units and defaults).
@@ -24,23 +58,23 @@ struct RawOptions {
     #[serde(default, with = "serde_wasm_bindgen::preserve")]
     logout_url: JsValue,
     #[serde(default)]
-    allowed_origins: Option<Vec<String>>,
+    allowed_origins: Option<Named<Vec<String>, 0>>,
     #[serde(default)]
-    refresh_lead_seconds: Option<f64>,
+    refresh_lead_seconds: Option<Named<f64, 1>>,
     #[serde(default, with = "serde_wasm_bindgen::preserve")]
     csrf_header: JsValue,
     #[serde(default)]
-    request_timeout_ms: Option<f64>,
+    request_timeout_ms: Option<Named<f64, 2>>,
     #[serde(default)]
-    retry: Option<RawRetry>,
+    retry: Option<Named<RawRetry, 3>>,
     #[serde(default)]
-    default_lifetime_seconds: Option<f64>,
+    default_lifetime_seconds: Option<Named<f64, 4>>,
     #[serde(default)]
-    max_token_bytes: Option<f64>,
+    max_token_bytes: Option<Named<f64, 5>>,
     #[serde(default)]
-    expose_access_token: Option<bool>,
+    expose_access_token: Option<Named<bool, 6>>,
     #[serde(default)]
-    max_refreshes_per_minute: Option<f64>,
+    max_refreshes_per_minute: Option<Named<f64, 7>>,
 }
 
 /// `retry`: backoff of failed refreshes (ms).
@@ -48,11 +82,15 @@ struct RawOptions {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawRetry {
     #[serde(default)]
-    max_attempts: Option<f64>,
+    max_attempts: Option<Named<f64, 8>>,
     #[serde(default)]
-    base_delay_ms: Option<f64>,
+    base_delay_ms: Option<Named<f64, 9>>,
     #[serde(default)]
-    max_delay_ms: Option<f64>,
+    max_delay_ms: Option<Named<f64, 10>>,
+}
+
+fn given<T, const I: usize>(field: Option<Named<T, I>>) -> Option<T> {
+    field.map(|Named(v)| v)
 }
 
 /// `csrfHeader`: `{ name, value }`.
@@ -83,14 +121,23 @@ pub struct Options {
 
 type Invalid = JsValue;
 
-fn number(value: Option<f64>, field: &str, min: f64, max: f64, fallback: f64) -> Result<f64, Invalid> {
+fn number(
+    value: Option<f64>,
+    field: &str,
+    min: u32,
+    max: u32,
+    fallback: f64,
+) -> Result<f64, Invalid> {
     match value {
         None => Ok(fallback),
-        Some(v) if v.is_finite() && v >= min && v <= max => Ok(v),
-        Some(_) => Err(invalid_option(
-            field,
-            &format!("expected a number from {min} to {max}"),
-        )),
+        Some(v) if v.is_finite() && v >= f64::from(min) && v <= f64::from(max) => Ok(v),
+        Some(_) => {
+            let mut reason = String::from("expected a number from ");
+            push_decimal(&mut reason, u64::from(min));
+            reason.push_str(" to ");
+            push_decimal(&mut reason, u64::from(max));
+            Err(invalid_option(field, &reason))
+        }
     }
 }
 
@@ -125,14 +172,20 @@ fn origins(value: Option<Vec<String>>) -> Result<Vec<String>, Invalid> {
             .and_then(|w| w.location().origin().ok())
             .filter(|o| o != "null")
             .ok_or_else(|| {
-                invalid_option(FIELD, "there is no page origin to default to; list the origins")
+                invalid_option(
+                    FIELD,
+                    "there is no page origin to default to; list the origins",
+                )
             })?;
         return Ok(vec![origin]);
     };
     list.into_iter()
         .map(|item| {
             if item.contains('*') {
-                return Err(invalid_option(FIELD, "wildcards are not allowed; list exact origins"));
+                return Err(invalid_option(
+                    FIELD,
+                    "wildcards are not allowed; list exact origins",
+                ));
             }
             let origin = captured::origin(&item)
                 .filter(|o| is_http(o))
@@ -140,7 +193,10 @@ fn origins(value: Option<Vec<String>>) -> Result<Vec<String>, Invalid> {
             // `https://api.example.com/v1` would silently widen to the whole origin.
             let href = captured::absolute(&item).unwrap_or_default();
             if href.trim_end_matches('/') != origin {
-                return Err(invalid_option(FIELD, "an origin has no path, query or fragment"));
+                return Err(invalid_option(
+                    FIELD,
+                    "an origin has no path, query or fragment",
+                ));
             }
             Ok(origin)
         })
@@ -167,44 +223,36 @@ fn csrf(value: &JsValue) -> Result<Option<CsrfHeader>, Invalid> {
     if value.is_null() {
         return Ok(None);
     }
-    let RawCsrf { name, value } = serde_wasm_bindgen::from_value(value.clone()).map_err(|_| {
-        invalid_option(FIELD, "expected { name: string, value: string } or null")
-    })?;
+    let RawCsrf { name, value } = serde_wasm_bindgen::from_value(value.clone())
+        .map_err(|_| invalid_option(FIELD, "expected { name: string, value: string } or null"))?;
     if !is_token(&name) {
-        return Err(invalid_option(FIELD, "the header name must be an HTTP token"));
+        return Err(invalid_option(
+            FIELD,
+            "the header name must be an HTTP token",
+        ));
     }
     if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie") {
-        return Err(invalid_option(FIELD, "the header name cannot be Authorization or Cookie"));
+        return Err(invalid_option(
+            FIELD,
+            "the header name cannot be Authorization or Cookie",
+        ));
     }
     if value.is_empty() || !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-        return Err(invalid_option(FIELD, "the header value must be printable ASCII"));
+        return Err(invalid_option(
+            FIELD,
+            "the header value must be printable ASCII",
+        ));
     }
     Ok(Some(CsrfHeader { name, value }))
 }
 
-/// What serde said, in the app's words: the field path, and a reason without Rust types.
-fn serde_failure(error: serde_path_to_error::Error<serde_wasm_bindgen::Error>) -> Invalid {
-    let path = error.path().to_string();
-    let message = error.into_inner().to_string();
-    // An unknown field is named by serde's message, not by the path (its parent).
-    let unknown = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split('`').next());
-    let field = match (unknown, path.as_str()) {
-        (Some(name), ".") => name.to_owned(),
-        (Some(name), parent) => format!("{parent}.{name}"),
-        (None, ".") => "options".to_owned(),
-        (None, path) => path.to_owned(),
-    };
-    let reason = if unknown.is_some() {
-        "unknown option".to_owned()
-    } else {
-        message
-            .replace("f64", "a number")
-            .replace("a boolean", "true or false")
-            .replace("a sequence", "an array of origins")
-    };
-    invalid_option(&field, &reason)
+/// A value of the wrong type: named by the field serde was reading (see [`Named`]).
+fn wrong_type() -> Invalid {
+    let index = READING.with(|r| r.replace(usize::MAX));
+    match TYPED.get(index) {
+        Some((field, reason)) => invalid_option(field, reason),
+        None => invalid_option("options", "expected an object"),
+    }
 }
 
 /// The option names, as the app writes them.
@@ -234,8 +282,8 @@ fn refuse_unknown(value: &JsValue, known: &[&str], prefix: &str) -> Result<(), I
         let key = key.as_string().unwrap_or_default();
         if !known.contains(&key.as_str()) {
             return Err(invalid_option(
-                &format!("{prefix}{key}"),
-                &format!("unknown option; known options are {}", known.join(", ")),
+                &concat(&[prefix, &key]),
+                &concat(&["unknown option; known options are ", &known.join(", ")]),
             ));
         }
     }
@@ -251,28 +299,72 @@ pub fn parse(value: JsValue) -> Result<Options, Invalid> {
     if let Ok(retry) = js_sys::Reflect::get(&value, &JsValue::from_str("retry")) {
         refuse_unknown(&retry, &RETRY_FIELDS, "retry.")?;
     }
-    let raw: RawOptions =
-        serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(value))
-            .map_err(serde_failure)?;
-    let refresh_url =
-        url(&raw.refresh_url, "refreshUrl")?.ok_or_else(|| invalid_option("refreshUrl", "is required"))?;
+    READING.with(|r| r.set(usize::MAX));
+    let raw: RawOptions = serde_wasm_bindgen::from_value(value).map_err(|_| wrong_type())?;
+    let refresh_url = url(&raw.refresh_url, "refreshUrl")?
+        .ok_or_else(|| invalid_option("refreshUrl", "is required"))?;
     let logout_url = url(&raw.logout_url, "logoutUrl")?;
-    let allowed = origins(raw.allowed_origins)?;
-    let refresh_lead = number(raw.refresh_lead_seconds, "refreshLeadSeconds", 0.0, 86_400.0, 60.0)?;
-    let timeout_ms = number(raw.request_timeout_ms, "requestTimeoutMs", 1.0, 600_000.0, 10_000.0)?;
-    let lifetime = number(raw.default_lifetime_seconds, "defaultLifetimeSeconds", 1.0, 31_536_000.0, 0.0)?;
-    let max_token_bytes = number(raw.max_token_bytes, "maxTokenBytes", 16.0, 1_048_576.0, 8192.0)?;
-    let per_minute = number(raw.max_refreshes_per_minute, "maxRefreshesPerMinute", 1.0, 600.0, 10.0)?;
-    let retry = raw.retry.unwrap_or(RawRetry {
+    let allowed = origins(given(raw.allowed_origins))?;
+    let refresh_lead = number(
+        given(raw.refresh_lead_seconds),
+        "refreshLeadSeconds",
+        0,
+        86_400,
+        60.0,
+    )?;
+    let timeout_ms = number(
+        given(raw.request_timeout_ms),
+        "requestTimeoutMs",
+        1,
+        600_000,
+        10_000.0,
+    )?;
+    let lifetime = number(
+        given(raw.default_lifetime_seconds),
+        "defaultLifetimeSeconds",
+        1,
+        31_536_000,
+        0.0,
+    )?;
+    let max_token_bytes = number(
+        given(raw.max_token_bytes),
+        "maxTokenBytes",
+        16,
+        1_048_576,
+        8192.0,
+    )?;
+    let per_minute = number(
+        given(raw.max_refreshes_per_minute),
+        "maxRefreshesPerMinute",
+        1,
+        600,
+        10.0,
+    )?;
+    let retry = given(raw.retry).unwrap_or(RawRetry {
         max_attempts: None,
         base_delay_ms: None,
         max_delay_ms: None,
     });
-    let max_attempts = number(retry.max_attempts, "retry.maxAttempts", 1.0, 100.0, 5.0)?.floor();
-    let base_delay_ms = number(retry.base_delay_ms, "retry.baseDelayMs", 1.0, 3_600_000.0, 1000.0)?;
-    let max_delay_ms = number(retry.max_delay_ms, "retry.maxDelayMs", 1.0, 3_600_000.0, 30_000.0)?;
+    let max_attempts = number(given(retry.max_attempts), "retry.maxAttempts", 1, 100, 5.0)?.floor();
+    let base_delay_ms = number(
+        given(retry.base_delay_ms),
+        "retry.baseDelayMs",
+        1,
+        3_600_000,
+        1000.0,
+    )?;
+    let max_delay_ms = number(
+        given(retry.max_delay_ms),
+        "retry.maxDelayMs",
+        1,
+        3_600_000,
+        30_000.0,
+    )?;
     if base_delay_ms > max_delay_ms {
-        return Err(invalid_option("retry.baseDelayMs", "must not exceed maxDelayMs"));
+        return Err(invalid_option(
+            "retry.baseDelayMs",
+            "must not exceed maxDelayMs",
+        ));
     }
     let csrf = csrf(&raw.csrf_header)?;
     let lifetime_ms = (lifetime * 1000.0) as u64;
@@ -297,7 +389,7 @@ pub fn parse(value: JsValue) -> Result<Options, Invalid> {
         allowed: AllowedOrigins::parse(&allowed.join("\n")),
         csrf,
         timeout_ms,
-        expose: raw.expose_access_token.unwrap_or(false),
+        expose: given(raw.expose_access_token).unwrap_or(false),
         config,
     })
 }

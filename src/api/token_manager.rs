@@ -15,9 +15,10 @@ use super::errors::{disposed, invalid_option, tw_error};
 use super::events::{self, EVENTS};
 use super::manager::Manager;
 use super::options;
-use crate::browser::{captured, network};
 use crate::browser::clock::now_ms;
 use crate::browser::post::{as_signal, BadInit, Post, Reply};
+use crate::browser::{captured, network};
+use crate::core::error::{concat, push_decimal};
 use crate::core::{Endpoint, Error, Input, Want};
 
 /// Keeps the access token in WebAssembly memory and refreshes it silently through the
@@ -90,7 +91,9 @@ impl TokenManager {
         m.wait(
             Want::Start,
             None,
-            Some(Box::new(|m: &Rc<Manager>| Ok(JsValue::from_str(m.phase().as_str())))),
+            Some(Box::new(|m: &Rc<Manager>| {
+                Ok(JsValue::from_str(m.phase().as_str()))
+            })),
         )
     }
 
@@ -108,14 +111,19 @@ impl TokenManager {
                     if let Some(signal) = signal.filter(|s| s.aborted()) {
                         return Err(signal.reason());
                     }
-                    m.accept(&reply).map(|phase| JsValue::from_str(phase.as_str()))
+                    m.accept(&reply)
+                        .map(|phase| JsValue::from_str(phase.as_str()))
                 })
             }
             Err(error) => Promise::reject(&error),
         }
     }
 
-    fn sign_in_request(&self, url: &JsValue, init: &JsValue) -> Result<(Post, Option<AbortSignal>), JsValue> {
+    fn sign_in_request(
+        &self,
+        url: &JsValue,
+        init: &JsValue,
+    ) -> Result<(Post, Option<AbortSignal>), JsValue> {
         self.inner.alive()?;
         let text = if let Some(text) = url.as_string() {
             text
@@ -124,7 +132,8 @@ impl TokenManager {
         } else {
             return Err(invalid_option("url", "expected a URL string"));
         };
-        let href = captured::absolute(&text).ok_or_else(|| invalid_option("url", "not a valid URL"))?;
+        let href =
+            captured::absolute(&text).ok_or_else(|| invalid_option("url", "not a valid URL"))?;
         let signal = if init.is_object() {
             js_sys::Reflect::get(init, &JsValue::from_str("signal")).unwrap_or(JsValue::UNDEFINED)
         } else {
@@ -133,7 +142,10 @@ impl TokenManager {
         let signal = if signal.is_undefined() || signal.is_null() {
             None
         } else {
-            Some(as_signal(&signal).ok_or_else(|| invalid_option("init.signal", "expected an AbortSignal"))?)
+            Some(
+                as_signal(&signal)
+                    .ok_or_else(|| invalid_option("init.signal", "expected an AbortSignal"))?,
+            )
         };
         if let Some(signal) = signal.as_ref().filter(|s| s.aborted()) {
             return Err(signal.reason());
@@ -260,13 +272,17 @@ impl TokenManager {
             };
             let reply = sent.await;
             let problem = match reply.status {
-                0 => Some("the logout request failed (network)".to_owned()),
-                1 => Some("the logout request failed (timeout)".to_owned()),
+                0 => Some(String::from("the logout request failed (network)")),
+                1 => Some(String::from("the logout request failed (timeout)")),
                 200..=299 => None,
-                status => Some(format!("the logout endpoint answered {status}")),
+                status => {
+                    let mut text = String::from("the logout endpoint answered ");
+                    push_decimal(&mut text, u64::from(status));
+                    Some(text)
+                }
             };
             if let Some(problem) = problem {
-                let message = format!("{problem}; the session was cleared locally anyway");
+                let message = concat(&[&problem, "; the session was cleared locally anyway"]);
                 m.emit("warning", &events::warning("logout_failed", &message));
             }
             Ok(JsValue::UNDEFINED)
@@ -310,7 +326,7 @@ impl TokenManager {
             .ok_or_else(|| {
                 invalid_option(
                     "event",
-                    &format!("unknown event; expected one of {}", EVENTS.join(", ")),
+                    &concat(&["unknown event; expected one of ", &EVENTS.join(", ")]),
                 )
             })?;
         let handler: Function = handler
@@ -341,15 +357,22 @@ impl Drop for TokenManager {
 }
 
 /// Waits until the core settles the caller, then lends at once (in the same task).
-fn wait_to_lend(m: &Rc<Manager>, headers: JsValue, url: String, signal: Option<AbortSignal>) -> Promise {
+fn wait_to_lend(
+    m: &Rc<Manager>,
+    headers: JsValue,
+    url: String,
+    signal: Option<AbortSignal>,
+) -> Promise {
     m.wait(
         Want::Token,
         signal,
-        Some(Box::new(move |m: &Rc<Manager>| match m.lend(Some(&headers), &url, true)? {
-            Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
-            // Settled for a token that is gone again already: as late as the bound.
-            Lend::Wait => Err(from_error(Error::TokenExpired)),
-            _ => Ok(JsValue::from_f64(-1.0)),
+        Some(Box::new(move |m: &Rc<Manager>| {
+            match m.lend(Some(&headers), &url, true)? {
+                Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
+                // Settled for a token that is gone again already: as late as the bound.
+                Lend::Wait => Err(from_error(Error::TokenExpired)),
+                _ => Ok(JsValue::from_f64(-1.0)),
+            }
         })),
     )
 }
@@ -358,10 +381,12 @@ fn wait_to_lend_probe(m: &Rc<Manager>) -> Promise {
     m.wait(
         Want::Token,
         None,
-        Some(Box::new(|m: &Rc<Manager>| match m.lend(None, "", true)? {
-            Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
-            Lend::Wait => Err(from_error(Error::TokenExpired)),
-            _ => Ok(JsValue::from_f64(-1.0)),
+        Some(Box::new(|m: &Rc<Manager>| {
+            match m.lend(None, "", true)? {
+                Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
+                Lend::Wait => Err(from_error(Error::TokenExpired)),
+                _ => Ok(JsValue::from_f64(-1.0)),
+            }
         })),
     )
 }
@@ -409,14 +434,18 @@ impl Send {
         let url = captured::request_url(&retry);
         let newer = match self.m.lend(Some(&headers), &url, true) {
             Ok(Lend::Token(g)) => Ok(g as f64),
-            Ok(Lend::Wait) => JsFuture::from(wait_to_lend(&self.m, headers, url, self.signal.clone()))
-                .await
-                .map(|g| g.as_f64().unwrap_or(-1.0)),
+            Ok(Lend::Wait) => {
+                JsFuture::from(wait_to_lend(&self.m, headers, url, self.signal.clone()))
+                    .await
+                    .map(|g| g.as_f64().unwrap_or(-1.0))
+            }
             Ok(_) => Ok(-1.0),
             Err(error) => Err(error),
         };
         match newer {
-            Ok(g) if g >= 1.0 && g as u64 != generation => JsFuture::from(network::send(&retry)).await,
+            Ok(g) if g >= 1.0 && g as u64 != generation => {
+                JsFuture::from(network::send(&retry)).await
+            }
             Ok(_) => Ok(response),
             Err(_) => match self.signal.filter(|s| s.aborted()) {
                 Some(signal) => Err(signal.reason()),

@@ -11,10 +11,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
 use zeroize::Zeroizing;
 
-use super::{captured, network};
 use super::clock::now_ms;
 use super::listener::Listener;
 use super::timer;
+use super::{captured, network};
 
 /// [`Reply::status`] without a response (a network error, an abort).
 pub const NO_RESPONSE: u32 = 0;
@@ -113,7 +113,12 @@ impl Post {
     /// Sends it. Aborted after `timeout_ms`, through [`Post::controller`], or when the
     /// app's `signal` aborts. With `read_body`, reads the body (a 2xx whose body cannot
     /// be read counts as no response). Never fails: every outcome is a [`Reply`].
-    pub async fn send(self, timeout_ms: f64, signal: Option<AbortSignal>, read_body: bool) -> Reply {
+    pub async fn send(
+        self,
+        timeout_ms: f64,
+        signal: Option<AbortSignal>,
+        read_body: bool,
+    ) -> Reply {
         let Post {
             request,
             controller,
@@ -157,7 +162,8 @@ async fn receive(request: &JsValue, read_body: bool) -> Option<Reply> {
         }
     }
     let headers = captured::response_headers(&response);
-    let header = captured::get(&headers, if ok { "date" } else { "retry-after" }).unwrap_or_default();
+    let header =
+        captured::get(&headers, if ok { "date" } else { "retry-after" }).unwrap_or_default();
     let header_date = captured::parse_date(&header);
     Some(Reply {
         status,

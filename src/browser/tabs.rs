@@ -98,8 +98,9 @@ impl Channel {
     /// Opens the channel `name`; `on_message` gets well-formed messages only. `None`
     /// without `BroadcastChannel`.
     pub fn open(name: &str, mut on_message: impl FnMut(Heard) + 'static) -> Option<Channel> {
-        let exists = js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("BroadcastChannel"))
-            .unwrap_or(false);
+        let exists =
+            js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("BroadcastChannel"))
+                .unwrap_or(false);
         if !exists {
             return None;
         }

@@ -1,7 +1,6 @@
 //! Unverified JWT claim decoding, used only to learn `exp`/`iat` and to show
 //! claims to the app. Nothing here checks a signature.
 
-
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::{alphabet, Engine};
 use serde::Deserialize;

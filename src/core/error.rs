@@ -3,7 +3,6 @@
 //! Messages are assembled with `push_str` rather than `format!`/`thiserror`: the
 //! `core::fmt` machinery they would pull in is the largest single cost in the wasm.
 
-
 use core::fmt;
 
 /// Longest server-provided text we keep; enough for a useful hint, too short

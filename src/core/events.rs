@@ -2,7 +2,6 @@
 //! what happened (`Input`), what to do (`Effect`), what to tell the app
 //! (`Event`).
 
-
 use super::error_response::RefreshFailure;
 use super::token_response::TokenGrant;
 use super::Error;

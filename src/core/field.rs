@@ -2,7 +2,6 @@
 //! enough that the core can give each wrong shape its own error (RFC 6749 §5.1 says what
 //! a member must be; a wrong member is an error of ours, not a decode failure).
 
-
 use core::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use zeroize::Zeroize;

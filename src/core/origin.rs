@@ -12,7 +12,6 @@
 //! is not of that form (other schemes, userinfo, no host) has no origin here and gets
 //! no token: the comparison is exact, so a mistake can only withhold a token.
 
-
 /// The origin of a serialized `http:` or `https:` URL, e.g. `https://api.example.com:8443`
 /// for `https://api.example.com:8443/v1?x`; `None` for any other scheme, a URL with
 /// userinfo or without a host.

@@ -1,6 +1,5 @@
 //! When to refresh, and how often refreshing is allowed at all.
 
-
 use super::DEFAULT_MAX_REFRESHES_PER_MINUTE;
 
 /// The budget's rolling window.

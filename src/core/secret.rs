@@ -1,6 +1,5 @@
 //! The access token newtype: the only place raw token bytes live.
 
-
 use core::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

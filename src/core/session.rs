@@ -20,7 +20,6 @@
 //! made after the operation that raised the event. A give-up settles every caller at
 //! once. A caller whose `AbortSignal` fires leaves with [`Input::Cancel`].
 
-
 use super::claims::Claims;
 use super::error_response::RefreshFailure;
 use super::retry::backoff_delay_ms;

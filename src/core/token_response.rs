@@ -1,6 +1,5 @@
 //! RFC 6749 §5.1 successful token response: its serde type and its validation.
 
-
 use serde::Deserialize;
 
 use super::claims::{decode_if_jwt, Claims};
