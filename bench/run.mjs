@@ -30,8 +30,8 @@ const NPM_DIR = opt('--npm');
 const OUT = opt('--out');
 const FLOOR_DIR = opt('--floor');
 const CRATES = opt('--crates');
-/** The floor's output name (xtask/src/bench.rs). */
-const FLOOR_NAME = 'token_warden_floor';
+/** The floor's glue and wasm have the package's output name (xtask/src/bench.rs). */
+const FLOOR_NAME = 'token_warden';
 const results = { checks: [], lines: [] };
 
 function check(name, ok, detail) {
