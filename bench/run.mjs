@@ -3,6 +3,11 @@
 // times, are the figures to read: both sides are measured together, interleaved.
 //
 //   node bench/run.mjs --server BIN --npm DIR [--quick] [--out bench/RESULTS.md]
+//                      [--floor DIR] [--crates target/bench/crates.json]
+//
+// --floor and --crates come from `cargo xtask bench` (the size floor's package and the
+// wasm's bytes by crate from twiggy); the quick run needs neither. The targets table at
+// the top of RESULTS.md is computed from this run's figures (bench/report.mjs).
 import { spawn } from 'node:child_process';
 import { execSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
@@ -11,6 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
+import { cratesSection, fmt, kb, targetsTable } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -22,6 +28,10 @@ const QUICK = args.includes('--quick');
 const SERVER = opt('--server');
 const NPM_DIR = opt('--npm');
 const OUT = opt('--out');
+const FLOOR_DIR = opt('--floor');
+const CRATES = opt('--crates');
+/** The floor's glue and wasm have the package's output name (xtask/src/bench.rs). */
+const FLOOR_NAME = 'token_warden';
 const results = { checks: [], lines: [] };
 
 function check(name, ok, detail) {
@@ -33,8 +43,6 @@ function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
-const fmt = (n, d = 2) => Number(n).toFixed(d);
-const kb = (n) => `${fmt(n / 1024, 1)} KB`;
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -82,8 +90,9 @@ async function openBench(context, server) {
 // ---- 1. size -------------------------------------------------------------------------
 async function sizeBench() {
   // Loaded here: esbuild and the peers are installed only for the full run.
-  const { ours, peers } = await import('./size.mjs');
+  const { ours, floor: floorSize, peers } = await import('./size.mjs');
   const me = await ours(NPM_DIR);
+  const floor = FLOOR_DIR ? await floorSize(FLOOR_DIR, FLOOR_NAME) : undefined;
   const others = await peers(here);
   const rows = [
     '| library | version | raw | gzip -9 | brotli | ours / theirs (gzip) |',
@@ -92,11 +101,18 @@ async function sizeBench() {
     `| ↳ wasm | | ${kb(me.wasm.raw)} | ${kb(me.wasm.gzip)} | ${kb(me.wasm.brotli)} | |`,
     `| ↳ JS (entry + glue, esbuild --minify) | | ${kb(me.js.raw)} | ${kb(me.js.gzip)} | ${kb(me.js.brotli)} | |`,
   ];
+  if (floor) {
+    rows.push(
+      `| floor: an empty manager linking the same crates (\`bench/floor\`, wasm + JS) | | ${kb(floor.total.raw)} | ${kb(floor.total.gzip)} | ${kb(floor.total.brotli)} | ${fmt(me.total.gzip / floor.total.gzip)} |`,
+      `| ↳ wasm | | ${kb(floor.wasm.raw)} | ${kb(floor.wasm.gzip)} | ${kb(floor.wasm.brotli)} | |`,
+      `| ↳ JS (wasm-bindgen glue, esbuild --minify) | | ${kb(floor.js.raw)} | ${kb(floor.js.gzip)} | ${kb(floor.js.brotli)} | |`,
+    );
+  }
   for (const p of others) {
     if (p.error) rows.push(`| ${p.name} (\`${p.class}\`) | ${p.version} | bundle failed: ${p.error.replace(/\|/g, '/')} | | | |`);
     else rows.push(`| ${p.name} (\`${p.class}\`) | ${p.version} | ${kb(p.total.raw)} | ${kb(p.total.gzip)} | ${kb(p.total.brotli)} | ${fmt(me.total.gzip / p.total.gzip)} |`);
   }
-  results.size = { me, others };
+  results.size = { me, floor, others };
   return rows.join('\n');
 }
 
@@ -269,7 +285,7 @@ async function startupBench(context, server) {
     }
   }
   await page.close();
-  results.startup = { ours: median(ours), base: median(base) };
+  results.startup = { ours: median(ours), base: median(base), loads };
   return `| median of ${loads} page loads | without token-warden (one refresh fetch) | with token-warden (import, compile, instantiate, start()) | ratio |\n|---|---:|---:|---:|\n| ms | ${fmt(median(base), 1)} | ${fmt(median(ours), 1)} | ${fmt(median(ours) / median(base))} |`;
 }
 
@@ -319,7 +335,7 @@ async function soakBench(browser) {
     const failed = perTab.reduce((a, t) => a + t.failed, 0);
     check(`soak: 3 tabs, 2 s tokens, ${seconds} s: no failed request`, failed === 0, `${failed} failed of ${perTab.reduce((a, t) => a + t.calls, 0)}`);
     check('soak: no refresh-token reuse detected', stats.reuse_detections === 0, `${stats.reuse_detections}`);
-    results.soak = { perTab, stats };
+    results.soak = { perTab, stats, seconds };
     // A 2 s token refreshes at half its lifetime: about one refresh per second per tab.
     const expected = seconds;
     const rows = perTab.map(
@@ -344,7 +360,10 @@ const browser = await chromium.launch({
 });
 const sections = [];
 try {
-  if (!QUICK) sections.push(['Size', await sizeBench()]);
+  if (!QUICK) {
+    sections.push(['Size', await sizeBench()]);
+    if (CRATES) sections.push(['Size by crate (twiggy)', cratesSection(JSON.parse(readFileSync(CRATES, 'utf8')))]);
+  }
   const server = await startServer([]);
   const context = await browser.newContext();
   try {
@@ -361,7 +380,9 @@ try {
   await browser.close();
 }
 
+const targets = targetsTable(results, { quick: QUICK });
 for (const [title, table] of sections) console.log(`\n## ${title}\n\n${table}`);
+console.log(`\n## Targets${QUICK ? ' (quick run: timings printed, not judged)' : ''}\n\n${targets}`);
 const failed = results.checks.filter((c) => !c.ok).length;
 console.log(`\nbench: ${results.checks.length - failed} passed, ${failed} failed`);
 
@@ -377,9 +398,11 @@ reference server (release build) on 127.0.0.1. Absolute times drift between runs
 machines; the ratios, measured in the same run and interleaved, are the figures to compare.
 `;
   const notes = readFileSync(join(here, 'NOTES.md'), 'utf8');
+  const targetsIntro = `Issue 14's targets, judged on the figures of the tables below (this run); a figure is
+judged as printed. Nothing in this table is written by hand.`;
   const body = sections.map(([t, table]) => `## ${t}\n\n${table}\n`).join('\n');
   const checks = results.checks.map((c) => `- ${c.ok ? '✅' : '❌'} ${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('\n');
-  writeFileSync(OUT, `${header}\n${body}\n## Correctness checks\n\n${checks}\n\n${notes}`);
+  writeFileSync(OUT, `${header}\n## Targets\n\n${targetsIntro}\n\n${targets}\n\n${body}\n## Correctness checks\n\n${checks}\n\n${notes}`);
   console.log(`wrote ${OUT}`);
 }
 process.exit(failed === 0 ? 0 : 1);

@@ -1,6 +1,7 @@
-// Size of the shipped code: token-warden (wasm + minified JS) against the peer libraries,
-// each bundled with esbuild (--bundle --minify --format=esm) importing only its main
-// client class. Raw, gzip -9 and brotli (quality 11), measured in the same run.
+// Size of the shipped code: token-warden (wasm + minified JS) against its floor (an empty
+// manager linking the same crates) and the peer libraries, each bundled with esbuild
+// (--bundle --minify --format=esm) importing only its main client class. Raw, gzip -9 and
+// brotli (quality 11), measured in the same run.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -52,6 +53,22 @@ export async function ours(npmDir) {
   return {
     name: 'token-warden',
     version: JSON.parse(readFileSync(`${npmDir}/package.json`, 'utf8')).version,
+    js: jsM,
+    wasm: wasmM,
+    total: { raw: jsM.raw + wasmM.raw, gzip: jsM.gzip + wasmM.gzip, brotli: jsM.brotli + wasmM.brotli },
+  };
+}
+
+/**
+ * The floor (bench/floor, built by `cargo xtask bench`): its wasm plus its wasm-bindgen
+ * glue, minified by esbuild like ours. `name` is the glue's output name.
+ */
+export async function floor(dir, name) {
+  const js = await bundle(`export * from ${JSON.stringify(`${dir}/${name}.js`)};`, dir);
+  const wasm = readFileSync(`${dir}/${name}_bg.wasm`);
+  const jsM = measure(js);
+  const wasmM = measure(wasm);
+  return {
     js: jsM,
     wasm: wasmM,
     total: { raw: jsM.raw + wasmM.raw, gzip: jsM.gzip + wasmM.gzip, brotli: jsM.brotli + wasmM.brotli },

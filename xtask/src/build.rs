@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::cmd::{command, root, run, Result};
 use crate::setup;
 
-const WASM: &str = "target/wasm32-unknown-unknown/release/token_warden.wasm";
+/// What `cargo build --release --target wasm32-unknown-unknown` leaves for wasm-bindgen.
+pub const WASM: &str = "target/wasm32-unknown-unknown/release/token_warden.wasm";
 /// The output name of the generated glue: `pkg/token_warden.js` and `pkg/token_warden_bg.wasm`.
 pub const OUT_NAME: &str = "token_warden";
 
@@ -28,34 +29,47 @@ pub fn package() -> Result<PathBuf> {
         "--target",
         "wasm32-unknown-unknown",
     ]))?;
-    run(command("wasm-bindgen")
-        .args(["--target", "web", "--out-name", OUT_NAME, "--out-dir"])
-        .arg(&pkg)
-        .arg(root().join(WASM)))?;
+    bindgen(&root().join(WASM), &pkg, OUT_NAME)?;
     let wasm = pkg.join(format!("{OUT_NAME}_bg.wasm"));
-    let wasm_opt = root().join("node_modules/.bin/wasm-opt");
-    if wasm_opt.exists() {
-        run(command(&wasm_opt.to_string_lossy())
-            .args([
-                "-Oz",
-                // Repeats the passes while they still shrink the module, and drops the
-                // sections browsers never read: together about 0.3 KB.
-                "--converge",
-                "--strip-producers",
-                "--strip-target-features",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-            ])
-            .arg(&wasm)
-            .arg("-o")
-            .arg(&wasm))?;
-    } else {
-        eprintln!("build: npm binaryen is not installed; the wasm is not optimized");
-    }
+    optimize(&wasm, false)?;
     let glue = pkg.join(format!("{OUT_NAME}.js"));
     write_entry(&pkg, &glue)?;
     print_size(&wasm, &glue)?;
     Ok(pkg)
+}
+
+/// `wasm-bindgen --target web`: `out_dir/{out_name}.js` and `out_dir/{out_name}_bg.wasm`
+/// from a release `.wasm` (the bench runs it on its size floor too).
+pub fn bindgen(wasm: &Path, out_dir: &Path, out_name: &str) -> Result {
+    run(command("wasm-bindgen")
+        .args(["--target", "web", "--out-name", out_name, "--out-dir"])
+        .arg(out_dir)
+        .arg(wasm))
+}
+
+/// `wasm-opt -Oz` in place with the package's flags. `keep_names` adds `--debuginfo`,
+/// which keeps the name section for twiggy (the bench's named copies); the package drops it.
+pub fn optimize(wasm: &Path, keep_names: bool) -> Result {
+    let wasm_opt = root().join("node_modules/.bin/wasm-opt");
+    if !wasm_opt.exists() {
+        eprintln!("build: npm binaryen is not installed; the wasm is not optimized");
+        return Ok(());
+    }
+    let mut cmd = command(&wasm_opt.to_string_lossy());
+    cmd.args([
+        "-Oz",
+        // Repeats the passes while they still shrink the module, and drops the
+        // sections browsers never read: together about 0.3 KB.
+        "--converge",
+        "--strip-producers",
+        "--strip-target-features",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+    ]);
+    if keep_names {
+        cmd.arg("--debuginfo");
+    }
+    run(cmd.arg(wasm).arg("-o").arg(wasm))
 }
 
 /// The package entry and the hand-written types in `npm/`, next to the glue.

@@ -3,6 +3,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod crates;
 mod glue;
 mod pack;
 mod setup;
@@ -16,7 +17,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   demo    setup, build, start the reference server with the demo at http://127.0.0.1:8080
   test    setup, then fmt, clippy, native tests, browser tests, e2e, type checks
   pack    the npm package in target/npm/token-warden and its tarball
-  bench   size, overhead, hot path, stampede, start-up and soak; writes bench/RESULTS.md
+  bench   size (by crate, and the floor of our crates), overhead, hot path, stampede,
+          start-up and soak, with the targets judged; writes bench/RESULTS.md
   screenshot  regenerate docs/demo.png (signs in to the demo in headless Chromium)";
 
 fn main() -> ExitCode {

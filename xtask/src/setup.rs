@@ -1,8 +1,9 @@
 //! `cargo xtask setup`: installs what is missing, pinned, and nothing when all is there.
 //!
 //! Only package registries are reachable on our machines, so every tool comes from one:
-//! wasm-bindgen-cli and wasm-pack from crates.io (`cargo install`), Chromium and its
-//! driver from Debian, wasm-opt (npm `binaryen`) and Playwright from npm.
+//! wasm-bindgen-cli, wasm-pack and (for `cargo xtask bench` only) twiggy from crates.io
+//! (`cargo install`), Chromium and its driver from Debian, wasm-opt (npm `binaryen`) and
+//! Playwright from npm.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -11,6 +12,8 @@ use crate::cmd::{self, command, root, version_of, Result};
 
 /// wasm-pack is pinned; its own downloads do not work here, so it must find our tools.
 const WASM_PACK_VERSION: &str = "0.15.1";
+/// twiggy, pinned: the bench's size attribution by crate reads its `top` JSON output.
+const TWIGGY_VERSION: &str = "0.8.0";
 /// Where Debian puts the browser and its driver.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// wasm-pack reads this through the `CHROMEDRIVER` variable.
@@ -21,6 +24,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub struct Needs {
     browser: bool,
     wasm_pack: bool,
+    twiggy: bool,
 }
 
 impl Needs {
@@ -29,6 +33,14 @@ impl Needs {
         Self {
             browser: true,
             wasm_pack: true,
+            twiggy: false,
+        }
+    }
+    /// Everything the tests need, and twiggy for the size attribution.
+    pub fn bench() -> Self {
+        Self {
+            twiggy: true,
+            ..Self::all()
         }
     }
     /// What building the package and serving the demo needs.
@@ -36,6 +48,7 @@ impl Needs {
         Self {
             browser: false,
             wasm_pack: false,
+            twiggy: false,
         }
     }
 }
@@ -47,6 +60,9 @@ pub fn run(needs: Needs) -> Result {
     wasm_bindgen_cli()?;
     if needs.wasm_pack {
         wasm_pack()?;
+    }
+    if needs.twiggy {
+        twiggy()?;
     }
     if needs.browser {
         chromium()?;
@@ -106,6 +122,15 @@ fn wasm_pack() -> Result {
         return Ok(());
     }
     cargo_install("wasm-pack", WASM_PACK_VERSION)
+}
+
+/// The binary names itself after its options crate: `twiggy-opt 0.8.0`.
+fn twiggy() -> Result {
+    if version_of("twiggy", "--version").is_some_and(|v| v.ends_with(&format!(" {TWIGGY_VERSION}")))
+    {
+        return Ok(());
+    }
+    cargo_install("twiggy", TWIGGY_VERSION)
 }
 
 /// `--locked` fails against our registry for some tools (a locked transitive version is
