@@ -193,7 +193,7 @@ async function hotPathBench(context, server) {
     const { createTokenManager, plainBearerFetch } = window.bench;
     // A stubbed transport: no network, so only deciding and attaching the header counts.
     const stub = () => Promise.resolve(new Response(null, { status: 204 }));
-    globalThis.fetch = stub;
+    window.fetchOverride = stub;
     const tm = await createTokenManager({ refreshUrl: '/auth/refresh', allowedOrigins: ['https://api.example.com'] });
     tm.acceptTokenResponse({ access_token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.c2ln', token_type: 'Bearer', expires_in: 3600 });
     const plain = plainBearerFetch('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.c2ln', ['https://api.example.com'], stub);

@@ -485,8 +485,18 @@ impl Manager {
                 self.from_other_tab.set(false);
             }
             Heard::SignedIn if self.phase() == Phase::SignedOut => {
-                // Another tab has a session: pick it up through the cookie.
-                let _ = self.wait(Want::Start, None, None);
+                // Another tab has a session: pick it up through the cookie. Nobody waits
+                // for the outcome (an id without a waiter: its settle is ignored), so a
+                // failure is no unhandled rejection; it arrives as events.
+                let id = {
+                    let mut st = self.state.borrow_mut();
+                    st.last_id += 1;
+                    st.last_id
+                };
+                self.feed(Input::Wait {
+                    id,
+                    want: Want::Start,
+                });
             }
             _ => {}
         }
@@ -526,11 +536,5 @@ impl Manager {
 }
 
 fn no_answer() -> Reply {
-    Reply {
-        status: crate::browser::post::NO_RESPONSE,
-        body: zeroize::Zeroizing::new(String::new()),
-        header: String::new(),
-        header_date: f64::NAN,
-        received_at: now_ms(),
-    }
+    Reply::none(crate::browser::post::NO_RESPONSE)
 }

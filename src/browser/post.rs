@@ -46,7 +46,8 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn none(status: u32) -> Reply {
+    /// No response: `status` is [`NO_RESPONSE`] or [`TIMED_OUT`].
+    pub fn none(status: u32) -> Reply {
         Reply {
             status,
             body: Zeroizing::new(String::new()),
