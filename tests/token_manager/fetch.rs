@@ -248,3 +248,18 @@ async fn a_fetch_before_start_begins_the_restore_and_carries_its_token() {
     assert_eq!(phase.as_string().as_deref(), Some("signed-in"));
     assert_eq!(server.refreshes(), 1, "start() found the session restored");
 }
+
+#[wasm_bindgen_test]
+async fn a_streamed_body_is_never_replayed_and_its_401_is_returned() {
+    let server = Server::new(60.0);
+    let (tm, _events) = signed_in(&server, json!({})).await;
+    server.revoke_current();
+    let response = settle(tm.fetch(JsValue::from_str("/api/upload"), stream_init())).await.unwrap();
+    assert_eq!(status(&response), 401);
+    let sent = server.to("/api/upload");
+    assert_eq!(sent.len(), 1, "not replayed");
+    assert_eq!(sent[0].body.as_deref(), Some("streamed"));
+    // The 401 still told the manager its token is bad: the next call gets a new one.
+    assert!(wait_for(|| server.refreshes() == 2, 2_000.0).await, "the 401 started a refresh");
+    assert_eq!(fetch_status(&tm, "/api/me").await, 200);
+}

@@ -241,3 +241,27 @@ async fn a_cycle_that_gives_up_after_expiry_ends_the_session_as_expired() {
     assert_eq!(fetch_status(&tm, "/api/me").await, 401);
     assert_eq!(server.auth_of("/api/me"), [None]);
 }
+
+#[wasm_bindgen_test]
+async fn the_refresh_ceiling_refuses_with_too_many_refreshes() {
+    let server = Server::new(60.0);
+    let (tm, events) = signed_in(&server, json!({"maxRefreshesPerMinute": 2})).await;
+    settle(tm.refresh()).await.expect("the second refresh of the minute");
+    let error = settle(tm.refresh()).await.expect_err("the third is over the ceiling");
+    assert_tw_error(&error, "too_many_refreshes");
+    assert_eq!(server.refreshes(), 2, "not sent");
+    assert_eq!(events.warnings(), ["too_many_refreshes"]);
+    assert_eq!(fetch_status(&tm, "/api/me").await, 200, "the valid token stays in use");
+}
+
+#[wasm_bindgen_test]
+async fn start_rejects_with_the_first_failure_while_the_restore_goes_on() {
+    let server = Server::new(60.0);
+    server.push(Answer::unavailable());
+    let (tm, events) = manager(&server, json!({}));
+    let error = settle(tm.start()).await.expect_err("the server is down");
+    assert_tw_error(&error, "server_error");
+    assert!(wait_for(|| tm.state() == "signed-in", 2_000.0).await, "the restore went on");
+    assert_eq!(events.states(), ["restoring", "signed-in"]);
+    assert_eq!(server.refreshes(), 2);
+}

@@ -165,3 +165,71 @@ async fn dispose_settles_a_waiting_refresh_and_aborts_the_request() {
     assert_eq!(code(&outcome.expect_err("rejects")), "disposed");
     assert!(wait_for(|| server.aborted() == 1, 2_000.0).await, "the hung refresh request was aborted");
 }
+
+#[wasm_bindgen_test]
+async fn waking_up_inside_the_lead_window_refreshes_at_once() {
+    let server = Server::new(120.0);
+    let (tm, _events) = signed_in(&server, json!({})).await;
+    // The timer is 60 s away; the machine "sleeps" 100 s, so no timer ran.
+    shift_clock(100_000.0);
+    for event in ["focus", "online", "pageshow"] {
+        fire_on_window(event);
+    }
+    let woke = wait_for(|| server.refreshes() >= 2, 2_000.0).await;
+    sleep(100).await;
+    let refreshes = server.refreshes();
+    shift_clock(0.0);
+    assert!(woke, "a wake-up event started the refresh");
+    assert_eq!(refreshes, 2, "one refresh for all wake-up events");
+    assert_eq!(tm.state(), "signed-in");
+}
+
+#[wasm_bindgen_test]
+async fn the_first_request_after_sleeping_past_expiry_carries_a_fresh_token() {
+    let server = Server::new(60.0);
+    let (tm, _events) = signed_in(&server, json!({})).await;
+    let old = server.bearer();
+    shift_clock(120_000.0);
+    let status = fetch_status(&tm, "/api/me").await;
+    shift_clock(0.0);
+    assert_eq!(status, 200);
+    assert_eq!(server.count("/api/me"), 1, "no 401 round trip: refreshed before sending");
+    assert_ne!(server.auth_of("/api/me")[0], old);
+    assert_eq!(server.auth_of("/api/me"), [server.bearer()]);
+    assert_eq!(server.refreshes(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_refresh_in_flight_at_logout_does_not_sign_back_in() {
+    let server = Server::new(60.0);
+    let (tm, events) = signed_in(&server, json!({})).await;
+    server.push(Answer::token().delay(150));
+    let refreshing = tm.refresh();
+    assert!(wait_for(|| server.refreshes() == 2, 2_000.0).await);
+    settle(tm.logout()).await.unwrap();
+    let error = settle(refreshing).await.expect_err("the refresh() caller hears of the logout");
+    assert_tw_error(&error, "not_signed_in");
+    sleep(300).await;
+    assert_eq!(tm.state(), "signed-out");
+    assert_eq!(events.states(), ["restoring", "signed-in", "signed-out"]);
+    assert_eq!(server.aborted(), 1, "the refresh request was aborted");
+    assert_eq!(fetch_status(&tm, "/api/me").await, 401);
+    assert_eq!(server.auth_of("/api/me"), [None]);
+}
+
+#[wasm_bindgen_test]
+async fn a_token_accepted_during_a_refresh_is_not_replaced_by_its_late_answer() {
+    let server = Server::new(60.0);
+    let (tm, events) = signed_in(&server, json!({})).await;
+    server.push(Answer::token().delay(150));
+    let refreshing = tm.refresh();
+    assert!(wait_for(|| server.refreshes() == 2, 2_000.0).await);
+    let accepted = server.mint();
+    let response = js(&json!({"access_token": accepted, "token_type": "Bearer", "expires_in": 60}));
+    assert_eq!(tm.accept_token_response(response).unwrap(), "signed-in");
+    settle(refreshing).await.expect("the accepted token serves the refresh() caller");
+    sleep(300).await;
+    assert_eq!(fetch_status(&tm, "/api/me").await, 200);
+    assert_eq!(server.auth_of("/api/me"), [Some(format!("Bearer {accepted}"))]);
+    assert_eq!(events.all("refreshed").len(), 2, "the restore and the accepted token only");
+}

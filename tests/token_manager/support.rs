@@ -738,3 +738,24 @@ pub fn jwt(payload: &Value) -> String {
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
     format!("{}.{}.c2ln", b64(&json!({"alg": "HS256", "typ": "JWT"})), b64(payload))
 }
+
+/// Moves the page's clock (`Date.now`) `ms` ahead, as after the machine slept (timers
+/// did not run); `0` restores it.
+pub fn shift_clock(ms: f64) {
+    let shift = Function::new_with_args(
+        "ms",
+        "const g = globalThis; if (!g.__twRealNow) g.__twRealNow = Date.now; \
+         const real = g.__twRealNow; Date.now = ms === 0 ? real : () => real() + ms;",
+    );
+    shift.call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms)).expect("shifted");
+}
+
+/// A RequestInit whose body is a `ReadableStream` (which cannot be replayed).
+pub fn stream_init() -> JsValue {
+    Function::new_no_args(
+        "return { method: 'POST', duplex: 'half', body: new ReadableStream({ start(c) { \
+         c.enqueue(new TextEncoder().encode('streamed')); c.close(); } }) };",
+    )
+    .call0(&JsValue::UNDEFINED)
+    .expect("a stream init")
+}

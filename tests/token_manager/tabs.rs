@@ -93,7 +93,12 @@ async fn a_tab_that_logged_out_is_not_signed_back_in_by_a_message_sent_before_it
     assert!(!server.has_cookie(), "the server cleared the cookie");
     sleep(200).await;
     assert_eq!(e1.ended(), ["logout"]);
-    assert_eq!(tm1.state(), "signed-out", "the user logged out in this tab; it stays signed out");
+    assert_eq!(
+        tm1.state(),
+        "signed-out",
+        "the user logged out in this tab; it stays signed out (states {:?})",
+        e1.states()
+    );
     assert_eq!(tm2.state(), "signed-out", "and every tab is signed out");
     assert_eq!(
         server.refreshes(),
