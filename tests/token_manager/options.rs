@@ -16,7 +16,10 @@ fn refused(options: JsValue, field: &str) {
         Err(error) => error,
     };
     let msg = assert_tw_error(&error, "invalid_options");
-    assert!(msg.contains(&format!("`{field}`")), "{label}: {msg} names {field}");
+    assert!(
+        msg.contains(&format!("`{field}`")),
+        "{label}: {msg} names {field}"
+    );
 }
 
 fn with_refresh(extra: Value) -> JsValue {
@@ -30,19 +33,43 @@ fn with_refresh(extra: Value) -> JsValue {
 #[wasm_bindgen_test]
 fn an_unknown_option_is_refused_by_name() {
     refused(with_refresh(json!({"refreshURL": "/r"})), "refreshURL");
-    refused(with_refresh(json!({"retry": {"maxAttempt": 3}})), "retry.maxAttempt");
+    refused(
+        with_refresh(json!({"retry": {"maxAttempt": 3}})),
+        "retry.maxAttempt",
+    );
 }
 
 #[wasm_bindgen_test]
 fn a_bad_number_is_refused_by_name() {
-    refused(with_refresh(json!({"refreshLeadSeconds": -1})), "refreshLeadSeconds");
-    refused(with_refresh(json!({"requestTimeoutMs": "fast"})), "requestTimeoutMs");
-    refused(with_refresh(json!({"retry": {"maxAttempts": 0}})), "retry.maxAttempts");
-    refused(with_refresh(json!({"retry": {"baseDelayMs": 5000, "maxDelayMs": 1000}})), "retry.baseDelayMs");
+    refused(
+        with_refresh(json!({"refreshLeadSeconds": -1})),
+        "refreshLeadSeconds",
+    );
+    refused(
+        with_refresh(json!({"requestTimeoutMs": "fast"})),
+        "requestTimeoutMs",
+    );
+    refused(
+        with_refresh(json!({"retry": {"maxAttempts": 0}})),
+        "retry.maxAttempts",
+    );
+    refused(
+        with_refresh(json!({"retry": {"baseDelayMs": 5000, "maxDelayMs": 1000}})),
+        "retry.baseDelayMs",
+    );
     refused(with_refresh(json!({"maxTokenBytes": 8})), "maxTokenBytes");
-    refused(with_refresh(json!({"defaultLifetimeSeconds": 0})), "defaultLifetimeSeconds");
-    refused(with_refresh(json!({"maxRefreshesPerMinute": 1e9})), "maxRefreshesPerMinute");
-    let nan = object(&[("refreshUrl", JsValue::from_str("/r")), ("requestTimeoutMs", JsValue::from_f64(f64::NAN))]);
+    refused(
+        with_refresh(json!({"defaultLifetimeSeconds": 0})),
+        "defaultLifetimeSeconds",
+    );
+    refused(
+        with_refresh(json!({"maxRefreshesPerMinute": 1e9})),
+        "maxRefreshesPerMinute",
+    );
+    let nan = object(&[
+        ("refreshUrl", JsValue::from_str("/r")),
+        ("requestTimeoutMs", JsValue::from_f64(f64::NAN)),
+    ]);
     refused(nan, "requestTimeoutMs");
 }
 
@@ -65,20 +92,44 @@ fn a_bad_csrf_header_is_refused() {
 fn a_missing_or_bad_refresh_url_is_refused() {
     refused(js(&json!({})), "refreshUrl");
     refused(js(&json!({"refreshUrl": 5})), "refreshUrl");
-    refused(js(&json!({"refreshUrl": "javascript:alert(1)"})), "refreshUrl");
-    refused(with_refresh(json!({"logoutUrl": "ftp://files.example"})), "logoutUrl");
+    refused(
+        js(&json!({"refreshUrl": "javascript:alert(1)"})),
+        "refreshUrl",
+    );
+    refused(
+        with_refresh(json!({"logoutUrl": "ftp://files.example"})),
+        "logoutUrl",
+    );
     refused(JsValue::NULL, "options");
     refused(js(&json!([])), "options");
 }
 
 #[wasm_bindgen_test]
 fn bad_allowed_origins_are_refused() {
-    refused(with_refresh(json!({"allowedOrigins": "https://a.example"})), "allowedOrigins");
-    refused(with_refresh(json!({"allowedOrigins": ["https://a.example/path"]})), "allowedOrigins");
-    refused(with_refresh(json!({"allowedOrigins": ["*"]})), "allowedOrigins");
-    refused(with_refresh(json!({"allowedOrigins": ["https://*.example.com"]})), "allowedOrigins");
-    refused(with_refresh(json!({"allowedOrigins": ["ftp://a.example"]})), "allowedOrigins");
-    refused(with_refresh(json!({"exposeAccessToken": "yes"})), "exposeAccessToken");
+    refused(
+        with_refresh(json!({"allowedOrigins": "https://a.example"})),
+        "allowedOrigins",
+    );
+    refused(
+        with_refresh(json!({"allowedOrigins": ["https://a.example/path"]})),
+        "allowedOrigins",
+    );
+    refused(
+        with_refresh(json!({"allowedOrigins": ["*"]})),
+        "allowedOrigins",
+    );
+    refused(
+        with_refresh(json!({"allowedOrigins": ["https://*.example.com"]})),
+        "allowedOrigins",
+    );
+    refused(
+        with_refresh(json!({"allowedOrigins": ["ftp://a.example"]})),
+        "allowedOrigins",
+    );
+    refused(
+        with_refresh(json!({"exposeAccessToken": "yes"})),
+        "exposeAccessToken",
+    );
 }
 
 #[wasm_bindgen_test]

@@ -18,10 +18,17 @@ async fn the_refresh_is_a_credentialed_post_with_the_default_csrf_header() {
         assert_eq!(rec.credentials, "include", "the refresh cookie goes along");
         assert_eq!(rec.cache, "no-store");
         assert_eq!(rec.redirect, "manual");
-        assert_eq!(rec.csrf.as_deref(), Some("token-warden"), "X-Requested-With by default");
+        assert_eq!(
+            rec.csrf.as_deref(),
+            Some("token-warden"),
+            "X-Requested-With by default"
+        );
         assert_eq!(rec.accept.as_deref(), Some("application/json"));
         assert_eq!(rec.authorization, None, "no bearer on a refresh");
-        assert_eq!(rec.url, format!("{}{}", page_origin(), server.refresh_path()));
+        assert_eq!(
+            rec.url,
+            format!("{}{}", page_origin(), server.refresh_path())
+        );
     }
 }
 
@@ -35,7 +42,11 @@ async fn a_custom_csrf_header_replaces_the_default() {
     assert_eq!(refresh.custom_csrf.as_deref(), Some("s3cr3t-nonce"));
     assert_eq!(refresh.csrf, None, "no default header besides it");
     let logout = &server.to(&server.url("/auth/logout"))[0];
-    assert_eq!(logout.custom_csrf.as_deref(), Some("s3cr3t-nonce"), "every POST of ours carries it");
+    assert_eq!(
+        logout.custom_csrf.as_deref(),
+        Some("s3cr3t-nonce"),
+        "every POST of ours carries it"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -55,13 +66,20 @@ async fn invalid_grant_ends_the_session_and_later_fetches_go_bare() {
     server.push(Answer::invalid_grant());
     let error = settle(tm.refresh()).await.expect_err("refresh rejects");
     let msg = assert_tw_error(&error, "invalid_grant");
-    assert!(msg.contains("revoked"), "the error_description is kept: {msg}");
+    assert!(
+        msg.contains("revoked"),
+        "the error_description is kept: {msg}"
+    );
     assert_eq!(tm.state(), "signed-out");
     assert!(tm.expires_at().is_null());
     assert_eq!(events.ended(), ["invalid_grant"]);
     assert_eq!(events.states(), ["restoring", "signed-in", "signed-out"]);
     assert_eq!(fetch_status(&tm, "/api/me").await, 401);
-    assert_eq!(server.auth_of("/api/me"), [None], "no bearer after the session ended");
+    assert_eq!(
+        server.auth_of("/api/me"),
+        [None],
+        "no bearer after the session ended"
+    );
     assert_eq!(server.refreshes(), 2, "nothing more was refreshed");
 }
 
@@ -72,7 +90,9 @@ async fn server_errors_back_off_then_recover_with_numbered_refresh_errors() {
     server.push(Answer::unavailable());
     server.push(Answer::status(429, ""));
     let before = js_sys::Date::now();
-    settle(tm.refresh()).await.expect("the third attempt succeeds");
+    settle(tm.refresh())
+        .await
+        .expect("the third attempt succeeds");
     assert_eq!(server.refreshes(), 4, "the restore and three attempts");
     let errors = events.refresh_errors();
     assert_eq!(errors.len(), 2);
@@ -80,7 +100,10 @@ async fn server_errors_back_off_then_recover_with_numbered_refresh_errors() {
     assert_eq!((errors[1].0.as_str(), errors[1].1), ("rate_limited", 2.0));
     for (_, _, retry_at) in &errors {
         let retry_at = retry_at.expect("a retry is scheduled");
-        assert!(retry_at >= before, "retryAt is a time, in ms since the epoch: {retry_at}");
+        assert!(
+            retry_at >= before,
+            "retryAt is a time, in ms since the epoch: {retry_at}"
+        );
     }
     assert_eq!(events.all("refreshed").len(), 2);
     assert_eq!(tm.state(), "signed-in");
@@ -96,7 +119,11 @@ async fn retry_gives_up_after_max_attempts_and_refresh_rejects_with_the_code() {
     let error = settle(tm.refresh()).await.expect_err("the cycle gives up");
     let msg = assert_tw_error(&error, "server_error");
     assert!(msg.contains("503"), "{msg}");
-    assert_eq!(server.refreshes(), 4, "the restore and exactly three attempts");
+    assert_eq!(
+        server.refreshes(),
+        4,
+        "the restore and exactly three attempts"
+    );
     let errors = events.refresh_errors();
     let attempts: Vec<f64> = errors.iter().map(|e| e.1).collect();
     assert_eq!(attempts, [1.0, 2.0, 3.0]);
@@ -122,10 +149,15 @@ async fn retry_after_is_a_floor_of_the_announced_retry_time() {
     assert_eq!((code.as_str(), attempt), ("server_error", 1.0));
     let retry_at = retry_at.expect("a retry is scheduled");
     // The backoff alone (maxDelayMs 50) would retry within 50 ms.
-    assert!(retry_at >= before + 30_000.0, "retryAt {retry_at} honours Retry-After: 30");
+    assert!(
+        retry_at >= before + 30_000.0,
+        "retryAt {retry_at} honours Retry-After: 30"
+    );
     assert_eq!(server.refreshes(), 2, "the retry waits");
     tm.dispose();
-    let error = settle(pending).await.expect_err("dispose settles the waiting refresh()");
+    let error = settle(pending)
+        .await
+        .expect_err("dispose settles the waiting refresh()");
     assert_tw_error(&error, "disposed");
 }
 
@@ -147,7 +179,9 @@ async fn a_hung_refresh_is_aborted_and_rejects_timeout() {
     let options = json!({"requestTimeoutMs": 200, "retry": {"maxAttempts": 1}});
     let (tm, _events) = signed_in(&server, options).await;
     server.push(Answer::hang());
-    let outcome = within(tm.refresh(), 3_000.0).await.expect("settles, bounded by requestTimeoutMs");
+    let outcome = within(tm.refresh(), 3_000.0)
+        .await
+        .expect("settles, bounded by requestTimeoutMs");
     assert_tw_error(&outcome.expect_err("rejects"), "timeout");
     assert_eq!(server.aborted(), 1, "the hung request was aborted");
     assert_eq!(tm.state(), "signed-in");
@@ -156,13 +190,20 @@ async fn a_hung_refresh_is_aborted_and_rejects_timeout() {
 #[wasm_bindgen_test]
 async fn a_fetch_waiting_for_a_hung_refresh_gives_up_with_a_clear_code() {
     let server = Server::new(1.0);
-    let options = json!({"refreshLeadSeconds": 0, "requestTimeoutMs": 300, "retry": {"maxAttempts": 1}});
+    let options =
+        json!({"refreshLeadSeconds": 0, "requestTimeoutMs": 300, "retry": {"maxAttempts": 1}});
     let (tm, _events) = signed_in(&server, options).await;
     server.push(Answer::hang());
-    assert!(wait_for(|| tm.expires_at().is_null(), 3_000.0).await, "the token expired");
-    let outcome = within(tm.fetch(JsValue::from_str("/api/me"), JsValue::UNDEFINED), 3_000.0)
-        .await
-        .expect("the waiting fetch settles");
+    assert!(
+        wait_for(|| tm.expires_at().is_null(), 3_000.0).await,
+        "the token expired"
+    );
+    let outcome = within(
+        tm.fetch(JsValue::from_str("/api/me"), JsValue::UNDEFINED),
+        3_000.0,
+    )
+    .await
+    .expect("the waiting fetch settles");
     let error = outcome.expect_err("no token came");
     let code = code(&error);
     assert!(code == "token_expired" || code == "timeout", "code {code}");
@@ -174,9 +215,18 @@ async fn a_malformed_refresh_answer_rejects_with_its_code_and_no_token() {
     let server = Server::new(60.0);
     let (tm, events) = signed_in(&server, json!({})).await;
     for (body, expected) in [
-        (r#"{"access_token":"SECRET-mac-123","token_type":"mac","expires_in":60}"#, "unsupported_token_type"),
-        (r#"{"access_token":"SECRET-neg-123","token_type":"Bearer","expires_in":-5}"#, "invalid_expires_in"),
-        ("<!DOCTYPE html><p>SECRET-html-123</p>", "malformed_response"),
+        (
+            r#"{"access_token":"SECRET-mac-123","token_type":"mac","expires_in":60}"#,
+            "unsupported_token_type",
+        ),
+        (
+            r#"{"access_token":"SECRET-neg-123","token_type":"Bearer","expires_in":-5}"#,
+            "invalid_expires_in",
+        ),
+        (
+            "<!DOCTYPE html><p>SECRET-html-123</p>",
+            "malformed_response",
+        ),
     ] {
         server.push(Answer::status(200, body));
         let error = settle(tm.refresh()).await.expect_err(expected);
@@ -184,9 +234,20 @@ async fn a_malformed_refresh_answer_rejects_with_its_code_and_no_token() {
         assert!(!msg.contains("SECRET"), "no token in {msg}");
     }
     let codes: Vec<String> = events.refresh_errors().into_iter().map(|e| e.0).collect();
-    assert_eq!(codes, ["unsupported_token_type", "invalid_expires_in", "malformed_response"]);
+    assert_eq!(
+        codes,
+        [
+            "unsupported_token_type",
+            "invalid_expires_in",
+            "malformed_response"
+        ]
+    );
     assert_eq!(server.refreshes(), 4, "a malformed answer is not retried");
-    assert_eq!(fetch_status(&tm, "/api/me").await, 200, "the valid token stays in use");
+    assert_eq!(
+        fetch_status(&tm, "/api/me").await,
+        200,
+        "the valid token stays in use"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -197,7 +258,11 @@ async fn a_refresh_token_in_the_body_is_dropped_with_a_warning() {
     assert_eq!(events.warnings(), ["refresh_token_in_body"]);
     let message = text(&events.all("warning")[0], "message");
     assert!(!message.contains("RT-SECRET"), "{message}");
-    assert_eq!(fetch_status(&tm, "/api/me").await, 200, "the access token is still taken");
+    assert_eq!(
+        fetch_status(&tm, "/api/me").await,
+        200,
+        "the access token is still taken"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -226,7 +291,11 @@ async fn offline_pauses_the_scheduled_refresh_and_online_resumes_it() {
     assert!(resumed, "back online, the refresh goes out");
     assert!(wait_for(|| tm.expires_at().is_truthy(), 2_000.0).await);
     assert_eq!(tm.state(), "signed-in");
-    assert_eq!(server.refreshes(), 2, "one refresh for the online and wake-up signals");
+    assert_eq!(
+        server.refreshes(),
+        2,
+        "one refresh for the online and wake-up signals"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -235,7 +304,10 @@ async fn a_cycle_that_gives_up_after_expiry_ends_the_session_as_expired() {
     let options = json!({"refreshLeadSeconds": 0, "retry": {"maxAttempts": 2, "baseDelayMs": 10, "maxDelayMs": 50}});
     let (tm, events) = signed_in(&server, options).await;
     server.always(Some(Answer::unavailable()));
-    assert!(wait_for(|| tm.state() == "signed-out", 3_000.0).await, "gave up");
+    assert!(
+        wait_for(|| tm.state() == "signed-out", 3_000.0).await,
+        "gave up"
+    );
     assert_eq!(events.ended(), ["expired"]);
     assert_eq!(server.refreshes(), 3, "the restore and two attempts");
     assert_eq!(fetch_status(&tm, "/api/me").await, 401);
@@ -246,12 +318,20 @@ async fn a_cycle_that_gives_up_after_expiry_ends_the_session_as_expired() {
 async fn the_refresh_ceiling_refuses_with_too_many_refreshes() {
     let server = Server::new(60.0);
     let (tm, events) = signed_in(&server, json!({"maxRefreshesPerMinute": 2})).await;
-    settle(tm.refresh()).await.expect("the second refresh of the minute");
-    let error = settle(tm.refresh()).await.expect_err("the third is over the ceiling");
+    settle(tm.refresh())
+        .await
+        .expect("the second refresh of the minute");
+    let error = settle(tm.refresh())
+        .await
+        .expect_err("the third is over the ceiling");
     assert_tw_error(&error, "too_many_refreshes");
     assert_eq!(server.refreshes(), 2, "not sent");
     assert_eq!(events.warnings(), ["too_many_refreshes"]);
-    assert_eq!(fetch_status(&tm, "/api/me").await, 200, "the valid token stays in use");
+    assert_eq!(
+        fetch_status(&tm, "/api/me").await,
+        200,
+        "the valid token stays in use"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -261,7 +341,10 @@ async fn start_rejects_with_the_first_failure_while_the_restore_goes_on() {
     let (tm, events) = manager(&server, json!({}));
     let error = settle(tm.start()).await.expect_err("the server is down");
     assert_tw_error(&error, "server_error");
-    assert!(wait_for(|| tm.state() == "signed-in", 2_000.0).await, "the restore went on");
+    assert!(
+        wait_for(|| tm.state() == "signed-in", 2_000.0).await,
+        "the restore went on"
+    );
     assert_eq!(events.states(), ["restoring", "signed-in"]);
     assert_eq!(server.refreshes(), 2);
 }

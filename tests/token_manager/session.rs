@@ -19,7 +19,10 @@ async fn start_restores_the_session_through_the_refresh_cookie() {
     assert_eq!(events.states(), ["restoring", "signed-in"]);
     assert_eq!(server.refreshes(), 1);
     let expires = tm.expires_at().as_f64().expect("an expiry while signed in");
-    assert!(expires > before + 50_000.0 && expires <= js_sys::Date::now() + 60_000.0, "expiresAt {expires}");
+    assert!(
+        expires > before + 50_000.0 && expires <= js_sys::Date::now() + 60_000.0,
+        "expiresAt {expires}"
+    );
     let refreshed = events.all("refreshed");
     assert_eq!(refreshed.len(), 1);
     assert_eq!(number(&refreshed[0], "expiresAt"), expires);
@@ -30,15 +33,28 @@ async fn no_refresh_cookie_means_signed_out_not_an_exception() {
     let server = Server::new(60.0);
     server.push(Answer::status(401, r#"{"error":"invalid_grant"}"#));
     let (tm, events) = manager(&server, json!({}));
-    let phase = settle(tm.start()).await.expect("start resolves, not rejects");
+    let phase = settle(tm.start())
+        .await
+        .expect("start resolves, not rejects");
     assert_eq!(phase.as_string().as_deref(), Some("signed-out"));
     assert_eq!(tm.state(), "signed-out");
     assert!(tm.expires_at().is_null(), "no expiry while signed out");
     assert!(tm.claims().is_null());
-    assert!(events.ended().is_empty(), "nothing ended: there was no session");
+    assert!(
+        events.ended().is_empty(),
+        "nothing ended: there was no session"
+    );
     assert_eq!(fetch_status(&tm, "/api/me").await, 401);
-    assert_eq!(server.auth_of("/api/me"), [None], "no bearer while signed out");
-    assert_eq!(server.refreshes(), 1, "a request while signed out does not refresh");
+    assert_eq!(
+        server.auth_of("/api/me"),
+        [None],
+        "no bearer while signed out"
+    );
+    assert_eq!(
+        server.refreshes(),
+        1,
+        "a request while signed out does not refresh"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -48,8 +64,15 @@ async fn concurrent_starts_join_one_restore() {
     let (tm, _events) = manager(&server, json!({}));
     let (a, b) = (tm.start(), tm.start());
     let (a, b) = (settle(a).await, settle(b).await);
-    assert_eq!(a.ok().and_then(|v| v.as_string()).as_deref(), Some("signed-in"));
-    assert_eq!(b.ok().and_then(|v| v.as_string()).as_deref(), Some("signed-in"));
+    assert_eq!(
+        a.ok().and_then(|v| v.as_string()).as_deref(),
+        Some("signed-in")
+    );
+    assert_eq!(
+        b.ok().and_then(|v| v.as_string()).as_deref(),
+        Some("signed-in")
+    );
+    sleep(200).await;
     assert_eq!(server.refreshes(), 1, "one restore for both");
     assert_eq!(server.max_in_flight(), 1);
 }
@@ -66,12 +89,20 @@ async fn a_short_lived_token_is_refreshed_before_it_expires_without_calls() {
     let handler = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |_| {
         log.borrow_mut().push(js_sys::Date::now());
     });
-    let _off = tm.on(JsValue::from_str("refreshed"), handler.into_js_value()).unwrap();
-    assert!(wait_for(|| server.refreshes() >= 2, 3_000.0).await, "the timer refreshed");
+    let _off = tm
+        .on(JsValue::from_str("refreshed"), handler.into_js_value())
+        .unwrap();
+    assert!(
+        wait_for(|| server.refreshes() >= 2, 3_000.0).await,
+        "the timer refreshed"
+    );
     assert_eq!(server.refreshes(), 2, "exactly one scheduled refresh");
     assert_eq!(events.all("refreshed").len(), 2);
     let at = refreshed_at.borrow()[0];
-    assert!(at < first, "the refresh landed before the old token expired");
+    assert!(
+        at < first,
+        "the refresh landed before the old token expired"
+    );
     let second = tm.expires_at().as_f64().expect("an expiry");
     assert!(second > first, "a later expiry");
     assert_eq!(tm.state(), "signed-in");
@@ -94,7 +125,11 @@ async fn claims_are_the_jwt_payload_and_null_for_opaque_tokens() {
     assert_eq!(text(&claims, "sub"), "user-7");
     assert_eq!(text(&claims, "scope"), "read");
     assert_eq!(number(&claims, "exp"), exp);
-    assert_eq!(tm.expires_at().as_f64(), Some(exp * 1000.0), "exp sets the expiry");
+    assert_eq!(
+        tm.expires_at().as_f64(),
+        Some(exp * 1000.0),
+        "exp sets the expiry"
+    );
     let _ = settle(tm.logout()).await;
     assert!(tm.claims().is_null(), "no claims once signed out");
 }
@@ -103,9 +138,14 @@ async fn claims_are_the_jwt_payload_and_null_for_opaque_tokens() {
 async fn the_raw_token_is_only_for_apps_that_opt_in() {
     let server = Server::new(60.0);
     let (tm, _events) = signed_in(&server, json!({})).await;
-    let refused = settle(tm.access_token()).await.expect_err("not exposed by default");
+    let refused = settle(tm.access_token())
+        .await
+        .expect_err("not exposed by default");
     let msg = assert_tw_error(&refused, "token_not_exposed");
-    assert!(!msg.contains(&server.current().unwrap()), "no token in the message");
+    assert!(
+        !msg.contains(&server.current().unwrap()),
+        "no token in the message"
+    );
 
     let server = Server::new(60.0);
     let (tm, _events) = manager(&server, json!({"exposeAccessToken": true}));
@@ -133,18 +173,29 @@ async fn dispose_cancels_timers_and_later_calls_reject_disposed() {
     sleep(1_200).await;
     assert_eq!(server.refreshes(), 1, "no refresh after dispose");
     for (name, promise) in [
-        ("fetch", tm.fetch(JsValue::from_str("/api/me"), JsValue::UNDEFINED)),
+        (
+            "fetch",
+            tm.fetch(JsValue::from_str("/api/me"), JsValue::UNDEFINED),
+        ),
         ("start", tm.start()),
         ("refresh", tm.refresh()),
         ("logout", tm.logout()),
         ("accessToken", tm.access_token()),
-        ("signIn", tm.sign_in(JsValue::from_str(&server.url("/auth/login")), JsValue::UNDEFINED)),
+        (
+            "signIn",
+            tm.sign_in(
+                JsValue::from_str(&server.url("/auth/login")),
+                JsValue::UNDEFINED,
+            ),
+        ),
     ] {
         let error = settle(promise).await.expect_err(name);
         assert_eq!(code(&error), "disposed", "{name}");
     }
     let error = tm
-        .accept_token_response(js(&json!({"access_token": "t", "token_type": "Bearer", "expires_in": 60})))
+        .accept_token_response(js(
+            &json!({"access_token": "t", "token_type": "Bearer", "expires_in": 60}),
+        ))
         .expect_err("acceptTokenResponse after dispose");
     assert_tw_error(&error, "disposed");
     assert_eq!(server.count("/api/me"), 0, "nothing was sent");
@@ -161,9 +212,14 @@ async fn dispose_settles_a_waiting_refresh_and_aborts_the_request() {
     let waiting = tm.refresh();
     assert!(wait_for(|| server.refreshes() == 2, 2_000.0).await);
     tm.dispose();
-    let outcome = within(waiting, 2_000.0).await.expect("the refresh() caller was settled");
+    let outcome = within(waiting, 2_000.0)
+        .await
+        .expect("the refresh() caller was settled");
     assert_eq!(code(&outcome.expect_err("rejects")), "disposed");
-    assert!(wait_for(|| server.aborted() == 1, 2_000.0).await, "the hung refresh request was aborted");
+    assert!(
+        wait_for(|| server.aborted() == 1, 2_000.0).await,
+        "the hung refresh request was aborted"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -193,7 +249,11 @@ async fn the_first_request_after_sleeping_past_expiry_carries_a_fresh_token() {
     let status = fetch_status(&tm, "/api/me").await;
     shift_clock(0.0);
     assert_eq!(status, 200);
-    assert_eq!(server.count("/api/me"), 1, "no 401 round trip: refreshed before sending");
+    assert_eq!(
+        server.count("/api/me"),
+        1,
+        "no 401 round trip: refreshed before sending"
+    );
     assert_ne!(server.auth_of("/api/me")[0], old);
     assert_eq!(server.auth_of("/api/me"), [server.bearer()]);
     assert_eq!(server.refreshes(), 2);
@@ -207,7 +267,9 @@ async fn a_refresh_in_flight_at_logout_does_not_sign_back_in() {
     let refreshing = tm.refresh();
     assert!(wait_for(|| server.refreshes() == 2, 2_000.0).await);
     settle(tm.logout()).await.unwrap();
-    let error = settle(refreshing).await.expect_err("the refresh() caller hears of the logout");
+    let error = settle(refreshing)
+        .await
+        .expect_err("the refresh() caller hears of the logout");
     assert_tw_error(&error, "not_signed_in");
     sleep(300).await;
     assert_eq!(tm.state(), "signed-out");
@@ -227,9 +289,18 @@ async fn a_token_accepted_during_a_refresh_is_not_replaced_by_its_late_answer() 
     let accepted = server.mint();
     let response = js(&json!({"access_token": accepted, "token_type": "Bearer", "expires_in": 60}));
     assert_eq!(tm.accept_token_response(response).unwrap(), "signed-in");
-    settle(refreshing).await.expect("the accepted token serves the refresh() caller");
+    settle(refreshing)
+        .await
+        .expect("the accepted token serves the refresh() caller");
     sleep(300).await;
     assert_eq!(fetch_status(&tm, "/api/me").await, 200);
-    assert_eq!(server.auth_of("/api/me"), [Some(format!("Bearer {accepted}"))]);
-    assert_eq!(events.all("refreshed").len(), 2, "the restore and the accepted token only");
+    assert_eq!(
+        server.auth_of("/api/me"),
+        [Some(format!("Bearer {accepted}"))]
+    );
+    assert_eq!(
+        events.all("refreshed").len(),
+        2,
+        "the restore and the accepted token only"
+    );
 }

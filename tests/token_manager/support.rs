@@ -37,7 +37,13 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::{AbortSignal, Headers, Request, Response, ResponseInit, Url};
 
 /// The event names of `TokenManager.on`.
-pub const EVENTS: [&str; 5] = ["state", "refreshed", "refresh-error", "session-ended", "warning"];
+pub const EVENTS: [&str; 5] = [
+    "state",
+    "refreshed",
+    "refresh-error",
+    "session-ended",
+    "warning",
+];
 
 thread_local! {
     static NEXT_SERVER: Cell<u32> = const { Cell::new(0) };
@@ -119,8 +125,11 @@ impl Answer {
 
     /// 400 `invalid_grant` (RFC 6749 §5.2).
     pub fn invalid_grant() -> Answer {
-        Answer::status(400, r#"{"error":"invalid_grant","error_description":"the refresh token was revoked"}"#)
-            .header("Content-Type", "application/json")
+        Answer::status(
+            400,
+            r#"{"error":"invalid_grant","error_description":"the refresh token was revoked"}"#,
+        )
+        .header("Content-Type", "application/json")
     }
 
     /// 503, a transient failure.
@@ -285,7 +294,10 @@ impl Server {
 
     /// The requests to `path` (as [`Rec::path`]).
     pub fn to(&self, path: &str) -> Vec<Rec> {
-        self.requests().into_iter().filter(|r| r.path == path).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
     }
 
     /// How many requests went to `path`.
@@ -331,7 +343,11 @@ impl Drop for Server {
 
 fn mint(st: &mut State) -> String {
     st.minted += 1;
-    let token = format!("tok{}-{}-abcdef", st.prefix.trim_start_matches('/'), st.minted);
+    let token = format!(
+        "tok{}-{}-abcdef",
+        st.prefix.trim_start_matches('/'),
+        st.minted
+    );
     st.current = Some(token.clone());
     token
 }
@@ -398,7 +414,12 @@ fn handle(state: &Rc<RefCell<State>>, request: Request) -> Promise {
     })
 }
 
-async fn route(state: &Rc<RefCell<State>>, rec: &Rec, own_origin: bool, signal: &AbortSignal) -> Result<JsValue, JsValue> {
+async fn route(
+    state: &Rc<RefCell<State>>,
+    rec: &Rec,
+    own_origin: bool,
+    signal: &AbortSignal,
+) -> Result<JsValue, JsValue> {
     let path = rec.path.as_str();
     if path == "/api/down" {
         return Err(js_sys::TypeError::new("Failed to fetch").into());
@@ -428,7 +449,11 @@ async fn route(state: &Rc<RefCell<State>>, rec: &Rec, own_origin: bool, signal: 
         let answered = answer_with(state, &answer, signal).await;
         let mut st = state.borrow_mut();
         st.in_flight -= 1;
-        if path == login && answered.as_ref().is_ok_and(|r| (200..300).contains(&status(r))) {
+        if path == login
+            && answered
+                .as_ref()
+                .is_ok_and(|r| (200..300).contains(&status(r)))
+        {
             st.cookie = true;
         }
         return answered;
@@ -436,7 +461,10 @@ async fn route(state: &Rc<RefCell<State>>, rec: &Rec, own_origin: bool, signal: 
     if path == logout {
         let answer = state.borrow().logout.clone();
         let answered = answer_with(state, &answer, signal).await;
-        if answered.as_ref().is_ok_and(|r| (200..300).contains(&status(r))) {
+        if answered
+            .as_ref()
+            .is_ok_and(|r| (200..300).contains(&status(r)))
+        {
             state.borrow_mut().cookie = false;
         }
         return answered;
@@ -445,7 +473,10 @@ async fn route(state: &Rc<RefCell<State>>, rec: &Rec, own_origin: bool, signal: 
         return response(
             403,
             Some(r#"{"error":"insufficient_scope"}"#),
-            &[("WWW-Authenticate".into(), r#"Bearer error="insufficient_scope""#.into())],
+            &[(
+                "WWW-Authenticate".into(),
+                r#"Bearer error="insufficient_scope""#.into(),
+            )],
         );
     }
     if path.starts_with("/api/") {
@@ -469,7 +500,11 @@ async fn route(state: &Rc<RefCell<State>>, rec: &Rec, own_origin: bool, signal: 
     response(404, Some("not found"), &[])
 }
 
-async fn answer_with(state: &Rc<RefCell<State>>, answer: &Answer, signal: &AbortSignal) -> Result<JsValue, JsValue> {
+async fn answer_with(
+    state: &Rc<RefCell<State>>,
+    answer: &Answer,
+    signal: &AbortSignal,
+) -> Result<JsValue, JsValue> {
     if answer.hang || answer.delay_ms > 0 {
         let delay = (!answer.hang).then_some(answer.delay_ms);
         if let Err(reason) = JsFuture::from(abortable_sleep(signal, delay)).await {
@@ -518,7 +553,11 @@ fn abortable_sleep(signal: &AbortSignal, ms: Option<i32>) -> Promise {
     })
 }
 
-fn response(status: u16, body: Option<&str>, headers: &[(String, String)]) -> Result<JsValue, JsValue> {
+fn response(
+    status: u16,
+    body: Option<&str>,
+    headers: &[(String, String)],
+) -> Result<JsValue, JsValue> {
     let h = Headers::new()?;
     for (name, value) in headers {
         h.set(name, value)?;
@@ -526,7 +565,11 @@ fn response(status: u16, body: Option<&str>, headers: &[(String, String)]) -> Re
     let init = ResponseInit::new();
     init.set_status(status);
     init.set_headers(&h);
-    let body = if matches!(status, 101 | 204 | 205 | 304) { None } else { body };
+    let body = if matches!(status, 101 | 204 | 205 | 304) {
+        None
+    } else {
+        body
+    };
     Ok(Response::new_with_opt_str_and_init(body, &init)?.into())
 }
 
@@ -589,24 +632,39 @@ impl Events {
 
     /// The `state` events.
     pub fn states(&self) -> Vec<String> {
-        self.all("state").iter().filter_map(|s| s.as_string()).collect()
+        self.all("state")
+            .iter()
+            .filter_map(|s| s.as_string())
+            .collect()
     }
 
     /// The `reason` of each `session-ended`.
     pub fn ended(&self) -> Vec<String> {
-        self.all("session-ended").iter().map(|p| text(p, "reason")).collect()
+        self.all("session-ended")
+            .iter()
+            .map(|p| text(p, "reason"))
+            .collect()
     }
 
     /// The `code` of each `warning`.
     pub fn warnings(&self) -> Vec<String> {
-        self.all("warning").iter().map(|p| text(p, "code")).collect()
+        self.all("warning")
+            .iter()
+            .map(|p| text(p, "code"))
+            .collect()
     }
 
     /// Each `refresh-error` as (code, attempt, retryAt).
     pub fn refresh_errors(&self) -> Vec<(String, f64, Option<f64>)> {
         self.all("refresh-error")
             .iter()
-            .map(|p| (text(p, "code"), number(p, "attempt"), get(p, "retryAt").as_f64()))
+            .map(|p| {
+                (
+                    text(p, "code"),
+                    number(p, "attempt"),
+                    get(p, "retryAt").as_f64(),
+                )
+            })
             .collect()
     }
 }
@@ -660,7 +718,10 @@ pub fn message(error: &JsValue) -> String {
 
 /// Asserts `error` is a `TokenWardenError` (a real `Error`) with `code`; returns its message.
 pub fn assert_tw_error(error: &JsValue, expected: &str) -> String {
-    assert!(error.is_instance_of::<js_sys::Error>(), "a real Error: {error:?}");
+    assert!(
+        error.is_instance_of::<js_sys::Error>(),
+        "a real Error: {error:?}"
+    );
     assert_eq!(text(error, "name"), "TokenWardenError", "name of {error:?}");
     assert_eq!(code(error), expected, "code of {:?}", message(error));
     message(error)
@@ -736,7 +797,11 @@ pub fn fire_on_window(kind: &str) {
 pub fn jwt(payload: &Value) -> String {
     use base64::Engine;
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    format!("{}.{}.c2ln", b64(&json!({"alg": "HS256", "typ": "JWT"})), b64(payload))
+    format!(
+        "{}.{}.c2ln",
+        b64(&json!({"alg": "HS256", "typ": "JWT"})),
+        b64(payload)
+    )
 }
 
 /// Moves the page's clock (`Date.now`) `ms` ahead, as after the machine slept (timers
@@ -747,7 +812,9 @@ pub fn shift_clock(ms: f64) {
         "const g = globalThis; if (!g.__twRealNow) g.__twRealNow = Date.now; \
          const real = g.__twRealNow; Date.now = ms === 0 ? real : () => real() + ms;",
     );
-    shift.call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms)).expect("shifted");
+    shift
+        .call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms))
+        .expect("shifted");
 }
 
 /// A RequestInit whose body is a `ReadableStream` (which cannot be replayed).

@@ -12,13 +12,28 @@ async fn logout_in_one_tab_ends_the_other() {
     let (tm1, e1) = signed_in(&server, json!({})).await;
     let (tm2, e2) = signed_in(&server, json!({})).await;
     settle(tm1.logout()).await.unwrap();
-    assert!(wait_for(|| tm2.state() == "signed-out", 2_000.0).await, "the other tab heard");
+    assert!(
+        wait_for(|| tm2.state() == "signed-out", 2_000.0).await,
+        "the other tab heard"
+    );
     assert_eq!(e2.ended(), ["logout"]);
-    assert_eq!(e1.ended(), ["logout"], "no echo back to the tab that logged out");
+    assert_eq!(
+        e1.ended(),
+        ["logout"],
+        "no echo back to the tab that logged out"
+    );
     assert!(tm2.expires_at().is_null());
     assert_eq!(fetch_status(&tm2, "/api/me").await, 401);
-    assert_eq!(server.auth_of("/api/me"), [None], "the other tab sends no bearer any more");
-    assert_eq!(server.count(&server.url("/auth/logout")), 1, "only the tab that logged out told the server");
+    assert_eq!(
+        server.auth_of("/api/me"),
+        [None],
+        "the other tab sends no bearer any more"
+    );
+    assert_eq!(
+        server.count(&server.url("/auth/logout")),
+        1,
+        "only the tab that logged out told the server"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -29,9 +44,16 @@ async fn invalid_grant_in_one_tab_ends_the_other() {
     server.push(Answer::invalid_grant());
     let error = settle(tm1.refresh()).await.expect_err("the cookie is dead");
     assert_tw_error(&error, "invalid_grant");
-    assert!(wait_for(|| tm2.state() == "signed-out", 2_000.0).await, "the other tab heard");
+    assert!(
+        wait_for(|| tm2.state() == "signed-out", 2_000.0).await,
+        "the other tab heard"
+    );
     assert_eq!(e2.ended(), ["invalid_grant"]);
-    assert_eq!(server.refreshes(), 3, "the other tab did not try the dead cookie");
+    assert_eq!(
+        server.refreshes(),
+        3,
+        "the other tab did not try the dead cookie"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -42,22 +64,38 @@ async fn an_expired_give_up_in_one_tab_does_not_end_the_other() {
     let (tm2, e2) = signed_in(&server, options).await;
     // Tab 1 gets a token that expires in 1 s; its refresh then fails and gives up.
     server.always(Some(Answer::unavailable()));
-    let short = js(&json!({"access_token": "short-lived-1", "token_type": "Bearer", "expires_in": 1}));
+    let short =
+        js(&json!({"access_token": "short-lived-1", "token_type": "Bearer", "expires_in": 1}));
     assert_eq!(tm1.accept_token_response(short).unwrap(), "signed-in");
-    assert!(wait_for(|| tm1.state() == "signed-out", 3_000.0).await, "tab 1 gave up");
+    assert!(
+        wait_for(|| tm1.state() == "signed-out", 3_000.0).await,
+        "tab 1 gave up"
+    );
     assert_eq!(e1.ended(), ["expired"]);
     server.always(None);
     assert_eq!(tm2.state(), "signed-in", "tab 2 keeps its session");
     assert!(tm2.expires_at().is_truthy());
     // Then tab 1 signs in and logs out. Messages from one tab arrive in order, so once
     // tab 2 has heard the logout it has heard everything tab 1 told before it.
-    let again = js(&json!({"access_token": "short-lived-2", "token_type": "Bearer", "expires_in": 60}));
+    let again =
+        js(&json!({"access_token": "short-lived-2", "token_type": "Bearer", "expires_in": 60}));
     assert_eq!(tm1.accept_token_response(again).unwrap(), "signed-in");
     settle(tm1.logout()).await.unwrap();
-    assert!(wait_for(|| !e2.ended().is_empty(), 2_000.0).await, "tab 2 heard the logout");
-    assert_eq!(e2.ended(), ["logout"], "the expired end of tab 1 was not tab 2's");
+    assert!(
+        wait_for(|| !e2.ended().is_empty(), 2_000.0).await,
+        "tab 2 heard the logout"
+    );
+    assert_eq!(
+        e2.ended(),
+        ["logout"],
+        "the expired end of tab 1 was not tab 2's"
+    );
     assert_eq!(tm2.state(), "signed-out");
-    assert_eq!(server.refreshes(), 3, "the two restores and tab 1's failed refresh");
+    assert_eq!(
+        server.refreshes(),
+        3,
+        "the two restores and tab 1's failed refresh"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -69,10 +107,18 @@ async fn a_sign_in_in_one_tab_restores_a_signed_out_tab_through_the_cookie() {
     assert_eq!(phase.as_string().as_deref(), Some("signed-out"));
     let (tm1, _e1) = manager(&server, json!({}));
     let login = wasm_bindgen::JsValue::from_str(&server.url("/auth/login"));
-    settle(tm1.sign_in(login, wasm_bindgen::JsValue::UNDEFINED)).await.unwrap();
-    assert!(wait_for(|| tm2.state() == "signed-in", 2_000.0).await, "tab 2 picked the session up");
+    settle(tm1.sign_in(login, wasm_bindgen::JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert!(
+        wait_for(|| tm2.state() == "signed-in", 2_000.0).await,
+        "tab 2 picked the session up"
+    );
     assert_eq!(server.refreshes(), 2, "tab 2 restored through the cookie");
-    assert_eq!(e2.states(), ["restoring", "signed-out", "restoring", "signed-in"]);
+    assert_eq!(
+        e2.states(),
+        ["restoring", "signed-out", "restoring", "signed-in"]
+    );
     assert_eq!(fetch_status(&tm2, "/api/me").await, 200);
 }
 
