@@ -11,7 +11,8 @@
 //! - `POST {prefix}/auth/logout`: [`Server::logout_answer`] (204 by default).
 //!
 //! The refresh cookie is modelled as a backend keeps it: the page starts with one, a 2xx
-//! of the logout endpoint clears it (when it answers, after any delay), and a 2xx of the
+//! of the logout endpoint clears it (when it answers, after any delay), so does a 400 or
+//! 401 of the refresh endpoint (a refused refresh token is revoked), and a 2xx of the
 //! login endpoint sets it again.
 //! - `/api/forbidden`: 403 `insufficient_scope`.
 //! - `/api/down`: a network error.
@@ -449,12 +450,13 @@ async fn route(
         let answered = answer_with(state, &answer, signal).await;
         let mut st = state.borrow_mut();
         st.in_flight -= 1;
-        if path == login
-            && answered
-                .as_ref()
-                .is_ok_and(|r| (200..300).contains(&status(r)))
-        {
+        let code = answered.as_ref().map_or(0, status);
+        if path == login && (200..300).contains(&code) {
             st.cookie = true;
+        }
+        if path == refresh && matches!(code, 400 | 401) {
+            // The refresh token was refused: the server revoked it.
+            st.cookie = false;
         }
         return answered;
     }

@@ -6,11 +6,19 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::*;
 
+/// Lets the messages the tabs sent while signing in arrive (each is a task), so that a
+/// test acts on tabs that have heard everything. Without it a tab that signs out next
+/// would still hear the other's `signed-in` afterwards (see the last test).
+async fn messages_delivered() {
+    sleep(50).await;
+}
+
 #[wasm_bindgen_test]
 async fn logout_in_one_tab_ends_the_other() {
     let server = Server::new(60.0);
     let (tm1, e1) = signed_in(&server, json!({})).await;
     let (tm2, e2) = signed_in(&server, json!({})).await;
+    messages_delivered().await;
     settle(tm1.logout()).await.unwrap();
     assert!(
         wait_for(|| tm2.state() == "signed-out", 2_000.0).await,
@@ -41,6 +49,7 @@ async fn invalid_grant_in_one_tab_ends_the_other() {
     let server = Server::new(60.0);
     let (tm1, _e1) = signed_in(&server, json!({})).await;
     let (tm2, e2) = signed_in(&server, json!({})).await;
+    messages_delivered().await;
     server.push(Answer::invalid_grant());
     let error = settle(tm1.refresh()).await.expect_err("the cookie is dead");
     assert_tw_error(&error, "invalid_grant");
@@ -62,6 +71,7 @@ async fn an_expired_give_up_in_one_tab_does_not_end_the_other() {
     let options = json!({"refreshLeadSeconds": 0, "retry": {"maxAttempts": 1}});
     let (tm1, e1) = signed_in(&server, options.clone()).await;
     let (tm2, e2) = signed_in(&server, options).await;
+    messages_delivered().await;
     // Tab 1 gets a token that expires in 1 s; its refresh then fails and gives up.
     server.always(Some(Answer::unavailable()));
     let short =
