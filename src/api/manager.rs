@@ -9,20 +9,22 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{AbortController, AbortSignal};
 
 use super::engine::{Engine, Lend};
 use super::errors::{from_core, tw_error};
 use super::events;
 use super::options::Options;
+use super::token_manager::Send;
 use crate::browser::clock::{now_ms, rand01};
 use crate::browser::listener::Listener;
 use crate::browser::post::{Post, Reply};
 use crate::browser::tabs::{self, Channel, Heard};
 use crate::browser::wake::{self, Signal, WakeListeners};
-use crate::browser::{locks, timer};
+use crate::browser::{captured, locks, network, timer};
 use crate::core::error::concat;
 use crate::core::{Effect, Endpoint, Error, Event, Input, Phase, Want};
 
@@ -58,13 +60,23 @@ struct State {
     pending_warnings: Vec<(&'static str, &'static str)>,
 }
 
+/// The continuation of every request sent with the token: `(ok, value, id)` where `id`
+/// names the [`Send`] in [`Manager::send_with_token`]'s table.
+type After = Closure<dyn FnMut(bool, JsValue, f64) -> JsValue>;
+
 /// One token manager: options, state, and the flag set by `dispose()`.
 pub struct Manager {
     /// The validated options.
     pub options: Options,
     state: RefCell<State>,
+    sends: RefCell<BTreeMap<u64, (Send, u64)>>,
+    last_send: Cell<u64>,
+    after: After,
     gone: Cell<bool>,
     from_other_tab: Cell<bool>,
+    /// When this tab's session last ended by a logout (here or in another tab), ms since
+    /// the epoch: a `signed-in` message from before then is stale.
+    ended_at: Cell<f64>,
 }
 
 impl Manager {
@@ -75,7 +87,10 @@ impl Manager {
             options.allowed.clone(),
             options.expose,
         );
-        let manager = Rc::new(Manager {
+        let manager = Rc::new_cyclic(|weak: &Weak<Manager>| Manager {
+            sends: RefCell::new(BTreeMap::new()),
+            last_send: Cell::new(0),
+            after: after(weak.clone()),
             state: RefCell::new(State {
                 engine,
                 handlers: Vec::new(),
@@ -91,6 +106,7 @@ impl Manager {
             options,
             gone: Cell::new(false),
             from_other_tab: Cell::new(false),
+            ended_at: Cell::new(f64::NEG_INFINITY),
         });
         let weak = Rc::downgrade(&manager);
         let name = concat(&["token-warden:", &manager.options.refresh_url]);
@@ -251,6 +267,16 @@ impl Manager {
     /// The bare token, with `exposeAccessToken` only.
     pub fn exposed(&self) -> Option<zeroize::Zeroizing<String>> {
         self.state.borrow().engine.exposed(now_ms())
+    }
+
+    /// Sends `send` (its request carries the token of `generation`): the promise of its
+    /// response, through the manager's one continuation (see [`after`]).
+    pub fn send_with_token(&self, send: Send, generation: u64) -> Promise {
+        let id = self.last_send.get() + 1;
+        self.last_send.set(id);
+        let sent = network::send(send.request());
+        self.sends.borrow_mut().insert(id, (send, generation));
+        captured::after(&sent, self.after.as_ref(), id as f64)
     }
 
     /// A promise settled when the core settles this caller (waiting for `want`); `on_ok`
@@ -425,6 +451,11 @@ impl Manager {
         }
     }
 
+    /// The app logged out: a `signed-in` message another tab sent before now is stale.
+    pub fn logged_out(&self) {
+        self.ended_at.set(now_ms());
+    }
+
     /// Aborts the refresh in flight, if any (its answer then counts for nothing).
     pub fn abort_refresh(&self) {
         let controller = self.state.borrow_mut().refresh_abort.take();
@@ -436,7 +467,7 @@ impl Manager {
     /// An event from the core: other tabs hear what they need (never an echo), then the app.
     fn event(self: &Rc<Self>, event: &Event) {
         if !self.from_other_tab.get() {
-            if let Some(message) = tabs::message_for(event) {
+            if let Some(message) = tabs::message_for(event, now_ms()) {
                 if let Some(channel) = self.state.borrow().channel.as_ref() {
                     channel.post(&message);
                 }
@@ -479,12 +510,16 @@ impl Manager {
     fn on_tab_message(self: &Rc<Self>, heard: Heard) {
         match heard {
             Heard::Ended(reason) => {
+                self.ended_at.set(now_ms());
                 self.abort_refresh();
                 self.from_other_tab.set(true);
                 self.feed(Input::EndedElsewhere(reason));
                 self.from_other_tab.set(false);
             }
-            Heard::SignedIn if self.phase() == Phase::SignedOut => {
+            Heard::SignedIn(at)
+                if self.phase() == Phase::SignedOut
+                    && at.is_none_or(|at| at > self.ended_at.get()) =>
+            {
                 // Another tab has a session: pick it up through the cookie. Nobody waits
                 // for the outcome (an id without a waiter: its settle is ignored), so a
                 // failure is no unhandled rejection; it arrives as events.
@@ -533,6 +568,26 @@ impl Manager {
     pub fn weak(self: &Rc<Self>) -> Weak<Manager> {
         Rc::downgrade(self)
     }
+}
+
+/// The continuation of requests sent with the token: a response other than a 401 (or a
+/// rejection) goes back to the app as it is; a 401 goes to [`Send::after_401`].
+fn after(weak: Weak<Manager>) -> After {
+    Closure::new(move |ok: bool, value: JsValue, id: f64| -> JsValue {
+        let m = weak.upgrade();
+        let sent = m
+            .as_ref()
+            .and_then(|m| m.sends.borrow_mut().remove(&(id as u64)));
+        if !ok {
+            return Promise::reject(&value).into();
+        }
+        match (m, sent) {
+            (Some(m), Some((send, generation))) if captured::status(&value) == 401 && !m.gone() => {
+                future_to_promise(send.after_401(m, value, generation)).into()
+            }
+            _ => value,
+        }
+    })
 }
 
 fn no_answer() -> Reply {

@@ -154,7 +154,7 @@ fn url(value: &JsValue, field: &str) -> Result<Option<String>, Invalid> {
     let text = if let Some(text) = value.as_string() {
         text
     } else if value.is_object() {
-        String::from(js_sys::JsString::from(value.clone()))
+        captured::to_string(value).unwrap_or_default()
     } else {
         return Err(invalid_option(field, "expected a URL string"));
     };

@@ -128,7 +128,7 @@ impl TokenManager {
         let text = if let Some(text) = url.as_string() {
             text
         } else if url.is_object() {
-            String::from(js_sys::JsString::from(url.clone()))
+            captured::to_string(url).unwrap_or_default()
         } else {
             return Err(invalid_option("url", "expected a URL string"));
         };
@@ -217,19 +217,19 @@ impl TokenManager {
             Err(error) => return Promise::reject(&error),
         };
         let send = Send {
-            m: m.clone(),
             request,
             spare,
             has_body,
             signal,
         };
         match lent {
-            Lend::Token(generation) => future_to_promise(send.checked(generation)),
+            Lend::Token(generation) => send.checked(m, generation),
             Lend::Wait => {
                 let waited = wait_to_lend(m, headers, url, send.signal.clone());
+                let m = m.clone();
                 future_to_promise(async move {
                     match JsFuture::from(waited).await?.as_f64() {
-                        Some(g) if g >= 1.0 => send.checked(g as u64).await,
+                        Some(g) if g >= 1.0 => JsFuture::from(send.checked(&m, g as u64)).await,
                         _ => JsFuture::from(network::send(&send.request)).await,
                     }
                 })
@@ -264,6 +264,7 @@ impl TokenManager {
         });
         let sent = post.map(|post| post.send(m.options.timeout_ms, None, false));
         // The core settles whoever waits; a refresh in flight is abandoned first.
+        m.logged_out();
         m.feed(Input::SignedOut);
         m.abort_refresh();
         future_to_promise(async move {
@@ -396,8 +397,7 @@ fn from_error(error: Error) -> JsValue {
 }
 
 /// A request on its way with the token.
-struct Send {
-    m: Rc<Manager>,
+pub struct Send {
     request: JsValue,
     spare: Option<JsValue>,
     has_body: bool,
@@ -405,17 +405,30 @@ struct Send {
 }
 
 impl Send {
-    /// Sends the request carrying the token of `generation`; a 401 that invites a new
-    /// token gets one refresh and one retry.
-    async fn checked(self, generation: u64) -> Result<JsValue, JsValue> {
-        let response = JsFuture::from(network::send(&self.request)).await?;
-        if captured::status(&response) != 401 || self.m.gone() {
-            return Ok(response);
-        }
+    /// Sends the request carrying the token of `generation`; its response comes back
+    /// through the manager's one continuation ([`Manager::send_with_token`]), so the
+    /// common call creates no closure and no future of its own.
+    fn checked(self, m: &Rc<Manager>, generation: u64) -> Promise {
+        m.send_with_token(self, generation)
+    }
+
+    /// The request, for sending.
+    pub fn request(&self) -> &JsValue {
+        &self.request
+    }
+
+    /// A 401 came back for the request sent with `generation`: one that invites a new
+    /// token gets one refresh and one retry; anything else returns `response`.
+    pub async fn after_401(
+        self,
+        m: Rc<Manager>,
+        response: JsValue,
+        generation: u64,
+    ) -> Result<JsValue, JsValue> {
         let challenge = captured::get(&captured::response_headers(&response), "www-authenticate")
             .unwrap_or_default();
         // Told even when the request cannot be retried.
-        if !self.m.unauthorized(generation, &challenge) {
+        if !m.unauthorized(generation, &challenge) {
             return Ok(response);
         }
         let Some(spare) = self.spare else {
@@ -432,13 +445,11 @@ impl Send {
         };
         let headers = captured::request_headers(&retry);
         let url = captured::request_url(&retry);
-        let newer = match self.m.lend(Some(&headers), &url, true) {
+        let newer = match m.lend(Some(&headers), &url, true) {
             Ok(Lend::Token(g)) => Ok(g as f64),
-            Ok(Lend::Wait) => {
-                JsFuture::from(wait_to_lend(&self.m, headers, url, self.signal.clone()))
-                    .await
-                    .map(|g| g.as_f64().unwrap_or(-1.0))
-            }
+            Ok(Lend::Wait) => JsFuture::from(wait_to_lend(&m, headers, url, self.signal.clone()))
+                .await
+                .map(|g| g.as_f64().unwrap_or(-1.0)),
             Ok(_) => Ok(-1.0),
             Err(error) => Err(error),
         };

@@ -35,12 +35,13 @@ const twBaseURI = getter(fn(g.Node)?.prototype, 'baseURI');
 const twStream = fn(g.ReadableStream);
 const twDateParse = Date.parse;
 const twAssign = Object.assign;
+const twStringC = String;
 // No prototype: `defineProperty` reads every descriptor field, a missing one from there.
 const twOwnConstructor = Object.freeze(Object.setPrototypeOf({ value: Promise }, null));
 
 /**
- * `promise`, given its own `constructor`: `then` (as wasm-bindgen-futures calls it) then
- * settles it without looking anything up on `Promise.prototype`, where a page script
+ * `promise`, given its own `constructor`: its `then` (which wasm-bindgen-futures calls)
+ * then settles it without looking anything up on `Promise.prototype`, where a page script
  * could have put a getter to be handed the promise, and through it a token response.
  */
 function twPinned(promise) {
@@ -168,6 +169,15 @@ function twParse(url) {
   }
 }
 
+/** `String(value)` (a `URL` gives its href); undefined if it throws. */
+export function twToString(value) {
+  try {
+    return twStringC(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The absolute URL for `url`, resolved against `document.baseURI` as fetch would; undefined if invalid. */
 export function twAbsolute(url) {
   const parsed = twParse(url);
@@ -178,6 +188,17 @@ export function twAbsolute(url) {
 export function twOrigin(url) {
   const parsed = twParse(url);
   return parsed ? apply(twOriginOf, parsed, []) : undefined;
+}
+
+const twThenFn = Promise.prototype.then;
+
+/**
+ * Continues `promise` through the `then` captured at load with `handler(true, value, id)`
+ * or `handler(false, error, id)`: one long-lived Rust closure serves every request, told
+ * apart by `id`.
+ */
+export function twAfter(promise, handler, id) {
+  return apply(twThenFn, promise, [(value) => handler(true, value, id), (error) => handler(false, error, id)]);
 }
 
 const twStringifyFn = JSON.stringify;

@@ -82,4 +82,11 @@ extern "C" {
     /// `JSON.stringify(value)` as it was at load; `None` if it throws or gives no text.
     #[wasm_bindgen(js_name = twStringify)]
     pub fn stringify(value: &JsValue) -> Option<String>;
+    /// `promise.then(v => handler(true, v, id), e => handler(false, e, id))` through the
+    /// captured `then`.
+    #[wasm_bindgen(js_name = twAfter)]
+    pub fn after(promise: &js_sys::Promise, handler: &JsValue, id: f64) -> js_sys::Promise;
+    /// `String(value)` as it was at load (a `URL` gives its href); `None` if it throws.
+    #[wasm_bindgen(js_name = twToString)]
+    pub fn to_string(value: &JsValue) -> Option<String>;
 }

@@ -27,30 +27,40 @@ pub struct TabMessage {
     /// `ended`: `logout` or `invalid_grant`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// `signed-in`: when the sender signed in (its `Date.now()`, ms since the epoch), so
+    /// a tab that ended its session after that ignores the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
 }
 
 /// What a well-formed message from another tab asks of this one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Heard {
-    /// Another tab signed in: pick the session up through the cookie if signed out.
-    SignedIn,
+    /// Another tab signed in (at this time, ms since the epoch, if it said): pick the
+    /// session up through the cookie if signed out since before then.
+    SignedIn(Option<f64>),
     /// Another tab refreshed (informational).
     Refreshed,
     /// Another tab's session ended for a reason all tabs share.
     Ended(EndReason),
 }
 
-/// The message for an event of ours worth telling other tabs about. An `expired` end
-/// (one tab's refresh gave up) says nothing about the other tabs' tokens: not told.
-pub fn message_for(event: &Event) -> Option<TabMessage> {
+/// The message for an event of ours worth telling other tabs about, at `now` (ms since
+/// the epoch). An `expired` end (one tab's refresh gave up) says nothing about the other
+/// tabs' tokens: not told.
+pub fn message_for(event: &Event, now: f64) -> Option<TabMessage> {
     let message = |kind: &str| TabMessage {
         v: VERSION,
         kind: kind.into(),
         expires_at: None,
         reason: None,
+        at: None,
     };
     match event {
-        Event::State(Phase::SignedIn) => Some(message("signed-in")),
+        Event::State(Phase::SignedIn) => Some(TabMessage {
+            at: Some(now),
+            ..message("signed-in")
+        }),
         Event::Refreshed { expires_at_ms } => Some(TabMessage {
             expires_at: Some(*expires_at_ms as f64),
             ..message("refreshed")
@@ -73,7 +83,7 @@ pub fn read(message: &TabMessage) -> Option<Heard> {
         return None;
     }
     match message.kind.as_str() {
-        "signed-in" => Some(Heard::SignedIn),
+        "signed-in" => Some(Heard::SignedIn(message.at.filter(|at| at.is_finite()))),
         "refreshed" => message
             .expires_at
             .filter(|at| at.is_finite() && *at >= 0.0)
@@ -142,31 +152,37 @@ mod tests {
 
     #[test]
     fn shared_ends_are_told_and_read_back() {
-        let ended = message_for(&Event::SessionEnded {
-            reason: EndReason::Logout,
-        })
+        let ended = message_for(
+            &Event::SessionEnded {
+                reason: EndReason::Logout,
+            },
+            1.0,
+        )
         .unwrap();
         assert_eq!(read(&ended), Some(Heard::Ended(EndReason::Logout)));
         let expired = Event::SessionEnded {
             reason: EndReason::Expired,
         };
-        assert_eq!(message_for(&expired), None);
-        let signed_in = message_for(&Event::State(Phase::SignedIn)).unwrap();
-        assert_eq!(read(&signed_in), Some(Heard::SignedIn));
-        assert_eq!(message_for(&Event::State(Phase::SignedOut)), None);
+        assert_eq!(message_for(&expired, 1.0), None);
+        let signed_in = message_for(&Event::State(Phase::SignedIn), 7.0).unwrap();
+        assert_eq!(read(&signed_in), Some(Heard::SignedIn(Some(7.0))));
+        assert_eq!(message_for(&Event::State(Phase::SignedOut), 1.0), None);
     }
 
     #[test]
     fn malformed_messages_are_ignored() {
-        let mut m = message_for(&Event::Refreshed { expires_at_ms: 5 }).unwrap();
+        let mut m = message_for(&Event::Refreshed { expires_at_ms: 5 }, 1.0).unwrap();
         assert_eq!(read(&m), Some(Heard::Refreshed));
         m.expires_at = Some(f64::NAN);
         assert_eq!(read(&m), None);
         m.expires_at = None;
         assert_eq!(read(&m), None);
-        let mut e = message_for(&Event::SessionEnded {
-            reason: EndReason::InvalidGrant,
-        })
+        let mut e = message_for(
+            &Event::SessionEnded {
+                reason: EndReason::InvalidGrant,
+            },
+            1.0,
+        )
         .unwrap();
         e.v = 2;
         assert_eq!(read(&e), None);

@@ -128,15 +128,15 @@ function twUntrack(state) {
 
 /// The closure wrappers: no spread of the arguments (it would run the array iterator a
 /// page can replace, with a token response among the arguments), the finalization
-/// registry through the captured methods. Every closure of ours takes at most 2 arguments.
+/// registry through the captured methods. Every closure of ours takes at most 3 arguments.
 const CLOSURE_CALLS: [(&str, &str); 4] = [
     (
         "            return f(state.a, state.b, ...args);\n",
-        "            return f(state.a, state.b, args[0], args[1]);\n",
+        "            return f(state.a, state.b, args[0], args[1], args[2]);\n",
     ),
     (
         "            return f(a, state.b, ...args);\n",
-        "            return f(a, state.b, args[0], args[1]);\n",
+        "            return f(a, state.b, args[0], args[1], args[2]);\n",
     ),
     (
         "            CLOSURE_DTORS.unregister(state);\n",
