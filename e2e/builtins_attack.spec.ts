@@ -350,7 +350,7 @@ test.describe('each kind of attack found in issue 13', () => {
     expect(o.seen.filter((s) => s.includes('accepted-token')), 'the replaced JSON.stringify saw no token').toEqual([]);
   });
 
-  test('SessionCore.prototype.lend called with a forged receiver gets nothing', async ({ browser, server }) => {
+  test('TokenManager.prototype.accessToken and fetch called with a forged receiver get nothing', async ({ browser, server }) => {
     // The receiver's pointer is the same on every load of a build: learn it on one page
     // (a hook installed before the package loads, which the threat model leaves open),
     // then attack a fresh page with no hook at all.
@@ -361,13 +361,22 @@ test.describe('each kind of attack found in issue 13', () => {
     await openAttackPage(page, server);
     await signedInManager(page, server);
     const o = await page.evaluate(async (n) => {
-      const { SessionCore } = await import('/pkg/token_warden.js' as string);
+      // Issue 14: the glue's class is the TokenManager itself (SessionCore.prototype.lend
+      // is gone); its token-bearing methods get the forged receiver instead.
+      const { TokenManager } = await import('/pkg/token_warden.js' as string);
       let t: unknown;
       let threw = '';
       try {
-        SessionCore.prototype.lend.call({ __wbg_ptr: n }, (_: unknown, v: unknown) => (t = v), undefined, Date.now(), 0, false, false);
+        t = await TokenManager.prototype.accessToken.call({ __wbg_ptr: n });
       } catch (e) {
         threw = String(e);
+      }
+      try {
+        const headers = new Headers();
+        await TokenManager.prototype.fetch.call({ __wbg_ptr: n }, new Request('/api/me', { headers }));
+        t = `${t ?? ''} ${[...headers].join(' ')}`;
+      } catch (e) {
+        threw += String(e);
       }
       const tm = (window as any).tm;
       return { t: t === undefined ? null : String(t), threw, state: tm.state, status: (await tm.fetch('/api/me')).status };
@@ -376,6 +385,7 @@ test.describe('each kind of attack found in issue 13', () => {
     await context.close();
     expect(issued.length).toBeGreaterThan(0);
     expect(o.t === null || !issued.some((token) => o.t!.includes(token)), 'the forged call was handed the token').toBe(true);
+    expect(o.threw, 'a receiver the glue did not construct throws').toContain('not a live TokenManager');
     expect(o.state).toBe('signed-in');
     expect(o.status).toBe(200);
   });

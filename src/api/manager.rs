@@ -270,7 +270,7 @@ impl Manager {
     }
 
     /// Sends `send` (its request carries the token of `generation`): the promise of its
-    /// response, through the manager's one continuation (see [`after`]).
+    /// response, through the manager's one continuation (`after`).
     pub fn send_with_token(&self, send: Send, generation: u64) -> Promise {
         let id = self.last_send.get() + 1;
         self.last_send.set(id);

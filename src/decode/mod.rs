@@ -1,6 +1,6 @@
 //! The text → type step: server bodies and JWT segments become the core's serde types
 //! here, through `serde_json`, and nowhere else. The wasm boundary
-//! ([`crate::wasm::SessionCore::reply`]) calls these; the core takes the typed values.
+//! ([`crate::api::engine::Engine::reply`]) calls these; the core takes the typed values.
 //!
 //! Copies `serde_json` makes that are not wiped: a string with escapes is unescaped
 //! through its scratch buffer before it reaches [`Field`](crate::core::field::Field)

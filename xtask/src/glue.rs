@@ -12,10 +12,10 @@
 //!   `TextDecoder.prototype.decode`: each is handed the wasm memory or the text (a
 //!   token response body, the `Authorization` value);
 //! * the externref table goes through `WebAssembly.Table.prototype.set`, a
-//!   `SessionCore` through `FinalizationRegistry.prototype.register`;
+//!   `TokenManager` through `FinalizationRegistry.prototype.register`;
 //! * a method reads its receiver's pointer from `this.__wbg_ptr`, so
-//!   `SessionCore.prototype.lend.call({ __wbg_ptr: N }, ...)` acts on the manager's own
-//!   core (N is the same on every load of a build), and `SessionCore.prototype` is
+//!   `TokenManager.prototype.accessToken.call({ __wbg_ptr: N })` acts on the app's own
+//!   manager (N is the same on every load of a build), and `TokenManager.prototype` is
 //!   writable, so a script can replace a method and be handed the genuine receiver.
 //!
 //! The edits below capture every built-in the glue touches after load in a prologue that
@@ -493,29 +493,32 @@ mod tests {
         for edit in &JS_EDITS {
             let n = match edit.times {
                 Times::Exactly(n) => n,
-                Times::EveryMethod => 0,
+                Times::EveryMethod => 1,
             };
             for _ in 0..n {
                 text.push_str(edit.from);
                 text.push('\n');
             }
         }
-        text.push_str("    take() {\n        const ret = wasm.sessioncore_take(this.__wbg_ptr);\n        var v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();\n        return v1;\n    }\n");
-        text.push_str("    phase() {\n        const ret = wasm.sessioncore_phase(this.__wbg_ptr, 1);\n        return ret;\n    }\n");
+        text.push_str("    fetch(input, init) {\n        const ret = wasm.tokenmanager_fetch(this.__wbg_ptr, input, init);\n        return ret;\n    }\n");
+        text.push_str("    start() {\n        const ret = wasm.tokenmanager_start(this.__wbg_ptr);\n        return ret;\n    }\n");
         text
     }
 
     #[test]
     fn the_hardened_glue_reaches_no_built_in_a_page_can_replace() {
-        let out = harden_js(&glue()).unwrap();
+        let input = glue();
+        let out = harden_js(&input).unwrap();
         for forbidden in FORBIDDEN {
             assert!(!out.contains(forbidden), "{forbidden} in {out}");
         }
         assert!(out.starts_with(PROLOGUE));
-        assert!(out.contains("wasm.sessioncore_take(twPtr(this));"));
-        assert!(out.contains("wasm.sessioncore_phase(twPtr(this), 1);"));
-        assert!(out.contains("twFreeze(SessionCore.prototype);"));
-        assert_eq!(out.matches('{').count(), out.matches('}').count(), "{out}");
+        assert!(out.contains("wasm.tokenmanager_fetch(twPtr(this), input, init);"));
+        assert!(out.contains("wasm.tokenmanager_start(twPtr(this));"));
+        assert!(out.contains("twFreeze(TokenManager.prototype);"));
+        // The edits keep the braces as balanced as the fragments they replace.
+        let balance = |t: &str| t.matches('{').count() as i64 - t.matches('}').count() as i64;
+        assert_eq!(balance(&out), balance(&input), "{out}");
     }
 
     #[test]
