@@ -27,7 +27,7 @@ pub mod version;
 mod proptests;
 
 pub use challenge::{bearer_error, BearerError};
-pub use claims::{dangerous, decode_if_jwt, Claims, JwtClaims};
+pub use claims::{Claims, JwtClaims};
 pub use config::Config;
 pub use error::{Endpoint, Error};
 pub use error_response::{classify_error_response, retry_after_ms, ErrorResponse, RefreshFailure};

@@ -1,8 +1,8 @@
 //! Property tests: nothing that parses network input or steps the session
 //! may panic, whatever it is fed.
 
-use super::claims::decode_if_jwt;
 use super::*;
+use crate::decode::jwt::{dangerous, decode_if_jwt};
 use crate::decode::{self, parse_error_response, parse_token_response};
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;

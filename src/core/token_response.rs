@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::claims::{decode_if_jwt, Claims};
+use super::claims::Claims;
 use super::expiry::resolve_expiry;
 use super::field::Field;
 use super::secret::AccessToken;
@@ -64,6 +64,8 @@ impl TokenGrant {
     /// `received_at_ms` is the local time the response arrived; `server_date_ms` is its
     /// `Date` header in ms since the epoch, used to correct JWT `exp` for clock skew.
     /// The token is moved into an [`AccessToken`] first, so it is wiped on every path.
+    /// `claims_of` reads a token's JWT claims (`crate::decode::jwt::decode_if_jwt`; the
+    /// core reads no text itself): `Ok(None)` for an opaque token.
     /// Errors: `malformed_response` (`access_token missing`), `malformed_token`,
     /// `unsupported_token_type`, `invalid_expires_in`, `unknown_expiry`.
     pub fn from_response(
@@ -71,6 +73,7 @@ impl TokenGrant {
         received_at_ms: u64,
         server_date_ms: Option<u64>,
         policy: &ExpiryPolicy,
+        claims_of: fn(&str) -> Result<Option<Claims>, Error>,
     ) -> Result<TokenGrant, Error> {
         let Some(token) = response.access_token.take_text().map(AccessToken::new) else {
             return Err(Error::MalformedResponse {
@@ -83,7 +86,7 @@ impl TokenGrant {
             _ => return Err(Error::UnsupportedTokenType),
         }
         let dropped_refresh_token = !response.refresh_token.is_absent();
-        let claims = decode_if_jwt(token.secret())?;
+        let claims = claims_of(token.secret())?;
         let expires_in = (!response.expires_in.is_absent()).then_some(&response.expires_in);
         let expiry = resolve_expiry(
             expires_in,
@@ -108,8 +111,8 @@ impl TokenGrant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::claims::tests::jwt;
     use crate::core::MAX_LIFETIME_MS;
+    use crate::decode::jwt::tests::jwt;
     use crate::decode::parse_token_response;
 
     const NOW: u64 = 1_700_000_000_000;

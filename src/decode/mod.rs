@@ -7,6 +7,8 @@
 //! (which wipes its own copy); an unescaped string is borrowed from the body and copied
 //! once, into the `Field`.
 
+pub mod jwt;
+
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -95,6 +97,7 @@ pub fn parse_token_response(
         received_at_ms,
         server_date_ms,
         policy,
+        jwt::decode_if_jwt,
     )
 }
 
