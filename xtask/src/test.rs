@@ -193,7 +193,7 @@ pub fn run() -> Result {
             let mut runtime = command("npx");
             runtime.args(["tsc", "--project", "types/tsconfig.runtime.json"]);
             t.step(
-                "type check of the JS runtime against the glue (tsc --checkJs)",
+                "type check of the package entry against the glue (tsc --checkJs)",
                 runtime,
                 none,
             );
