@@ -15,13 +15,13 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{AbortController, AbortSignal};
 
 use super::engine::{Engine, Lend};
-use super::errors::{from_core, tw_error};
+use super::errors::from_core;
 use super::events;
 use super::options::Options;
 use super::token_manager::Send;
 use crate::browser::clock::{now_ms, rand01};
 use crate::browser::listener::Listener;
-use crate::browser::post::{Post, Reply};
+use crate::browser::post::{Post, Reply, NO_RESPONSE};
 use crate::browser::tabs::{self, Channel, Heard};
 use crate::browser::wake::{self, Signal, WakeListeners};
 use crate::browser::{captured, locks, network, timer};
@@ -387,7 +387,7 @@ impl Manager {
         ) {
             Ok(post) => post,
             Err(_) => {
-                self.answer_refresh(None, &no_answer());
+                self.answer_refresh(None, &Reply::none(NO_RESPONSE));
                 return;
             }
         };
@@ -423,7 +423,7 @@ impl Manager {
             locks::with_lock(&name, in_lock).await;
             if let Some(m) = weak.upgrade() {
                 if !answered.replace(true) {
-                    m.answer_refresh(Some(&controller), &no_answer());
+                    m.answer_refresh(Some(&controller), &Reply::none(NO_RESPONSE));
                 }
             }
         });
@@ -559,11 +559,6 @@ impl Manager {
         self.gone.set(true);
     }
 
-    /// A `TokenWardenError` for `code`, as the runtime words it.
-    pub fn error(code: &str, message: &str) -> JsValue {
-        tw_error(code, message)
-    }
-
     /// A weak handle for closures that must not keep the manager alive.
     pub fn weak(self: &Rc<Self>) -> Weak<Manager> {
         Rc::downgrade(self)
@@ -588,8 +583,4 @@ fn after(weak: Weak<Manager>) -> After {
             _ => value,
         }
     })
-}
-
-fn no_answer() -> Reply {
-    Reply::none(crate::browser::post::NO_RESPONSE)
 }

@@ -225,7 +225,7 @@ impl TokenManager {
         match lent {
             Lend::Token(generation) => send.checked(m, generation),
             Lend::Wait => {
-                let waited = wait_to_lend(m, headers, url, send.signal.clone());
+                let waited = wait_to_lend(m, Some(headers), url, send.signal.clone());
                 let m = m.clone();
                 future_to_promise(async move {
                     match JsFuture::from(waited).await?.as_f64() {
@@ -305,7 +305,7 @@ impl TokenManager {
         }
         let ready = match m.lend(None, "", true) {
             Err(error) => return Promise::reject(&error),
-            Ok(Lend::Wait) => wait_to_lend_probe(&m),
+            Ok(Lend::Wait) => wait_to_lend(&m, None, String::new(), None),
             Ok(Lend::Token(g)) => Promise::resolve(&JsValue::from_f64(g as f64)),
             Ok(_) => Promise::resolve(&JsValue::from_f64(-1.0)),
         };
@@ -357,10 +357,11 @@ impl Drop for TokenManager {
     }
 }
 
-/// Waits until the core settles the caller, then lends at once (in the same task).
+/// Waits until the core settles the caller, then lends at once (in the same task):
+/// into `headers` for a request to `url`, or, without headers, only asks (`accessToken()`).
 fn wait_to_lend(
     m: &Rc<Manager>,
-    headers: JsValue,
+    headers: Option<JsValue>,
     url: String,
     signal: Option<AbortSignal>,
 ) -> Promise {
@@ -368,23 +369,9 @@ fn wait_to_lend(
         Want::Token,
         signal,
         Some(Box::new(move |m: &Rc<Manager>| {
-            match m.lend(Some(&headers), &url, true)? {
+            match m.lend(headers.as_ref(), &url, true)? {
                 Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
                 // Settled for a token that is gone again already: as late as the bound.
-                Lend::Wait => Err(from_error(Error::TokenExpired)),
-                _ => Ok(JsValue::from_f64(-1.0)),
-            }
-        })),
-    )
-}
-
-fn wait_to_lend_probe(m: &Rc<Manager>) -> Promise {
-    m.wait(
-        Want::Token,
-        None,
-        Some(Box::new(|m: &Rc<Manager>| {
-            match m.lend(None, "", true)? {
-                Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
                 Lend::Wait => Err(from_error(Error::TokenExpired)),
                 _ => Ok(JsValue::from_f64(-1.0)),
             }
@@ -447,9 +434,11 @@ impl Send {
         let url = captured::request_url(&retry);
         let newer = match m.lend(Some(&headers), &url, true) {
             Ok(Lend::Token(g)) => Ok(g as f64),
-            Ok(Lend::Wait) => JsFuture::from(wait_to_lend(&m, headers, url, self.signal.clone()))
-                .await
-                .map(|g| g.as_f64().unwrap_or(-1.0)),
+            Ok(Lend::Wait) => {
+                JsFuture::from(wait_to_lend(&m, Some(headers), url, self.signal.clone()))
+                    .await
+                    .map(|g| g.as_f64().unwrap_or(-1.0))
+            }
             Ok(_) => Ok(-1.0),
             Err(error) => Err(error),
         };

@@ -38,13 +38,7 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::{AbortSignal, Headers, Request, Response, ResponseInit, Url};
 
 /// The event names of `TokenManager.on`.
-pub const EVENTS: [&str; 5] = [
-    "state",
-    "refreshed",
-    "refresh-error",
-    "session-ended",
-    "warning",
-];
+pub use token_warden::api::events::EVENTS;
 
 thread_local! {
     static NEXT_SERVER: Cell<u32> = const { Cell::new(0) };
