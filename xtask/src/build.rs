@@ -72,8 +72,15 @@ pub fn optimize(wasm: &Path, keep_names: bool) -> Result {
     run(cmd.arg(wasm).arg("-o").arg(wasm))
 }
 
-/// The package entry and the hand-written types in `npm/`, next to the glue.
-pub const RUNTIME: [&str; 3] = ["index.js", "index.d.ts", "types.d.ts"];
+/// The package entry, the React binding (`token-warden/react`) and the hand-written types
+/// in `npm/`, next to the glue.
+pub const RUNTIME: [&str; 5] = [
+    "index.js",
+    "index.d.ts",
+    "types.d.ts",
+    "react.js",
+    "react.d.ts",
+];
 
 /// The runtime (`npm/*.js`, `npm/*.d.ts`) next to the glue, with the version filled in.
 /// The glue's own default wasm URL gets a `./` so that bundlers that follow every

@@ -83,11 +83,18 @@ fn package_json(version: &str) -> String {
       "import": "./index.js",
       "default": "./index.js"
     }},
+    "./react": {{
+      "types": "./react.d.ts",
+      "import": "./react.js",
+      "default": "./react.js"
+    }},
     "./token_warden_bg.wasm": "./token_warden_bg.wasm",
     "./package.json": "./package.json"
   }},
   "files": [{files}],
   "sideEffects": false,
+  "peerDependencies": {{ "react": ">=18" }},
+  "peerDependenciesMeta": {{ "react": {{ "optional": true }} }},
   "keywords": ["oauth", "token", "refresh-token", "httponly", "spa", "wasm", "jwt", "bearer"],
   "engines": {{ "node": ">=18" }}
 }}
@@ -128,4 +135,32 @@ fn copy(from: &Path, to: &Path) -> Result {
     std::fs::copy(from, to)
         .map(drop)
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_json_exports_the_react_subpath_with_an_optional_peer() {
+        let json: serde_json::Value =
+            serde_json::from_str(&package_json("1.2.3")).expect("package.json is JSON");
+        let react = &json["exports"]["./react"];
+        assert_eq!(react["types"], "./react.d.ts");
+        assert_eq!(react["import"], "./react.js");
+        assert_eq!(json["exports"]["."]["import"], "./index.js");
+        assert_eq!(json["peerDependencies"]["react"], ">=18");
+        assert_eq!(json["peerDependenciesMeta"]["react"]["optional"], true);
+        // React is never a dependency of the core: only an optional peer.
+        assert!(json.get("dependencies").is_none());
+        let files: Vec<&str> = json["files"]
+            .as_array()
+            .expect("files is a list")
+            .iter()
+            .filter_map(|f| f.as_str())
+            .collect();
+        for file in ["index.js", "react.js", "react.d.ts", "token_warden_bg.wasm"] {
+            assert!(files.contains(&file), "{file} is not in files");
+        }
+    }
 }
