@@ -4,6 +4,7 @@ mod bench;
 mod build;
 mod cmd;
 mod crates;
+mod docs;
 mod glue;
 mod pack;
 mod setup;
@@ -19,6 +20,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   pack    the npm package in target/npm/token-warden and its tarball
   bench   size (by crate, and the floor of our crates), overhead, hot path, stampede,
           start-up and soak, with the targets judged; writes bench/RESULTS.md
+  docs    regenerate the API reference in docs/api (TypeDoc, from the shipped .d.ts)
   screenshot  regenerate docs/demo.png (signs in to the demo in headless Chromium)";
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Some("demo") => build::demo(&args[1..]),
         Some("test") => test::run(),
         Some("screenshot") => build::screenshot(),
+        Some("docs") => setup::run(setup::Needs::build()).and_then(|()| docs::write()),
         Some("bench") => bench::run(),
         Some("pack") => setup::run(setup::Needs::build()).and_then(|()| pack::pack().map(drop)),
         _ => {

@@ -205,6 +205,11 @@ pub fn run() -> Result {
         }
     }
 
+    t.check(
+        "API reference (TypeDoc) is documented and docs/api is current",
+        crate::docs::check_current,
+    );
+
     eprintln!();
     if !t.failures.is_empty() {
         eprintln!("failed: {}", t.failures.join(", "));
