@@ -128,7 +128,7 @@ test('unmounting the provider disposes its manager; mounting it again restores t
 
   await page.click('#toggle');
   await expect(page.locator('#unmounted')).toBeVisible();
-  await page.waitForFunction(() => [...(window as any).app.managers][0].state === 'disposed');
+  await page.waitForFunction(() => [...(window as any).app.managers][0].state === 'disposed', null, { timeout: 5_000 });
   // A live manager with 2 s tokens would refresh about every second; a disposed one never.
   const refreshes = countRefreshes(page);
   await page.waitForTimeout(2_500);

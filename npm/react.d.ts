@@ -10,6 +10,7 @@ export interface TokenWardenProviderProps {
    * the provider with a new `key`.
    */
   options: TokenManagerOptions;
+  /** What `useSession()` and `useTokenManager()` are called from. */
   children?: ReactNode;
 }
 
@@ -28,8 +29,11 @@ export declare function TokenWardenProvider(props: TokenWardenProviderProps): Re
  * e.g. `network`, or `token_expired` when another tab ended it).
  */
 export interface SessionEndedError extends Error {
+  /** Always `'SessionEndedError'`: test `error.name` to tell it from a `TokenWardenError`. */
   readonly name: 'SessionEndedError';
+  /** The `session-ended` event's reason. */
   readonly reason: 'invalid_grant' | 'expired';
+  /** The code of the failure that ended it (see above). */
   readonly code: ErrorCode;
 }
 

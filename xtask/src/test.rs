@@ -89,8 +89,9 @@ fn check_publish_dry_run(dir: &std::path::Path) -> Result {
     }
 }
 
-/// Installs the freshly packed tarball into an example and builds it with its bundler's
-/// defaults (no configuration file exists in either example).
+/// Installs the freshly packed tarball into an example and builds it: vite-spa and webpack
+/// with their bundler's defaults (no configuration file); react with the React plugin, as
+/// `npm create vite` sets it up, and a second, development build for StrictMode.
 fn build_example(dir: &str) -> Result {
     let path = root().join(dir);
     // Same version, new bytes: npm would keep the old copy without a lockfile to compare.
@@ -163,7 +164,7 @@ pub fn run() -> Result {
                 "npm publish --dry-run ships only the intended files",
                 || check_publish_dry_run(&npm_dir),
             );
-            for example in ["examples/vite-spa", "examples/webpack"] {
+            for example in ["examples/vite-spa", "examples/webpack", "examples/react"] {
                 t.check(&format!("build {example} from the packed tarball"), || {
                     build_example(example)
                 });
