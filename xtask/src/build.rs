@@ -142,6 +142,16 @@ fn print_size(wasm: &Path, js: &Path) -> Result {
         "size: {:<24} {:>8} B raw {:>8} B gzip -9",
         "wasm + glue", total.0, total.1
     );
+    // token-warden/react, separate: only apps that import it pay for it.
+    let react = root().join("npm/react.js");
+    let bytes =
+        std::fs::read(&react).map_err(|e| format!("cannot read {}: {e}", react.display()))?;
+    eprintln!(
+        "size: {:<24} {:>8} B raw {:>8} B gzip -9",
+        "react.js (subpath)",
+        bytes.len(),
+        gzip_len(&bytes)?
+    );
     Ok(())
 }
 
