@@ -174,6 +174,17 @@ test('a session that ends by itself is the error: the refresh token rejected', a
   await expect(page.locator('#error')).toHaveCount(0);
 });
 
+test('a session that ends by itself is the error: the token expired and the refresh cycle gave up', async ({ page, served }) => {
+  const server = await served(['--access-ttl', '2']);
+  await page.goto(server.app + builds.production);
+  await signIn(page);
+  // Every refresh answers 503: the cycle retries (retry.maxAttempts, backoff up to 8 s), then gives up.
+  await server.fault({ kind: 'status', status: 503, count: null });
+  await expect(page.locator('#state')).toHaveText('signed-out', { timeout: 30_000 });
+  await expect(page.locator('#error')).toHaveText('session ended: expired (server_error)');
+  await expect(page.locator('#user')).toHaveCount(0);
+});
+
 test('the hooks outside a provider throw a clear Error; on the server the provider creates nothing', async () => {
   const dir = process.env.TW_NPM_DIR ?? join(root, 'target/npm/token-warden');
   const react = await import(pathToFileURL(join(dir, 'react.js')).href);
