@@ -163,6 +163,25 @@ test('isLoading holds until the restore settles; a failed start is the error unt
   await expect(page.locator('#error')).toHaveCount(0);
 });
 
+test('a manager that cannot be created is the error; isLoading ends and useTokenManager stays null', async ({ page, served }) => {
+  const server = await served();
+  await page.route('**/*.wasm', (route) => route.fulfill({ status: 404, contentType: 'text/html', body: '<!doctype html>' }));
+  await page.goto(server.app + builds.production);
+  await expect(page.locator('#error')).toBeVisible();
+  await expect(page.locator('#loading')).toHaveCount(0);
+  await expect(page.locator('#state')).toHaveText('initial');
+  await expect(page.locator('#signin')).toHaveCount(0);
+  expect(await managers(page)).toEqual([]);
+
+  // Remounting the provider (a new key, or here a toggle) tries again.
+  await page.unroute('**/*.wasm');
+  await page.click('#toggle');
+  await page.click('#toggle');
+  await expect(page.locator('#state')).toHaveText('signed-out');
+  await expect(page.locator('#error')).toHaveCount(0);
+  expect(await managers(page)).toEqual(['signed-out']);
+});
+
 test('a session that ends by itself is the error: the refresh token rejected', async ({ page, served }) => {
   const server = await served(['--access-ttl', '2']);
   await page.goto(server.app + builds.production);
