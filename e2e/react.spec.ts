@@ -93,7 +93,7 @@ for (const [build, path] of Object.entries(builds)) {
   });
 }
 
-test('StrictMode: one manager is created and started once, and the app renders that one', async ({ page, served }) => {
+test('StrictMode: the manager is started once (one refresh request on load) and the app renders that one manager', async ({ page, served }) => {
   const server = await served();
   const errors = collectErrors(page);
   await page.goto(server.app + builds.development);
