@@ -17,7 +17,14 @@ fn committed() -> PathBuf {
 fn generate(out: &Path) -> Result {
     let _ = std::fs::remove_dir_all(out);
     run(command("npx")
-        .args(["typedoc", "--options", "typedoc.json", "--logLevel", "Warn", "--out"])
+        .args([
+            "typedoc",
+            "--options",
+            "typedoc.json",
+            "--logLevel",
+            "Warn",
+            "--out",
+        ])
         .arg(out)
         .current_dir(root().join("docs")))
 }
@@ -60,8 +67,8 @@ fn files(dir: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(next) = pending.pop() {
-        let entries = std::fs::read_dir(&next)
-            .map_err(|e| format!("cannot read {}: {e}", next.display()))?;
+        let entries =
+            std::fs::read_dir(&next).map_err(|e| format!("cannot read {}: {e}", next.display()))?;
         for entry in entries {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.is_dir() {
