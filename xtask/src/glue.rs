@@ -383,7 +383,7 @@ if (!('encodeInto' in cachedTextEncoder)) {
 /// What no hardened glue may contain: each reaches a built-in a page script can replace
 /// after load while holding the memory, a string, the table, a closure's arguments or a
 /// receiver, or hands out the exports.
-pub const FORBIDDEN: [&str; 24] = [
+pub const FORBIDDEN: [&str; 25] = [
     "__wbg_ptr",
     ".subarray(",
     ".slice(",
@@ -393,6 +393,7 @@ pub const FORBIDDEN: [&str; 24] = [
     "charCodeAt",
     ".call(",
     ".apply(",
+    ".bind(",
     ".then(",
     ", ...args",
     "Finalization.register(",
@@ -569,6 +570,9 @@ mod tests {
             frozen < listed,
             "the methods are listed after the class is frozen"
         );
+        // Their loops index the arrays: a `for…of` would run the array iterator, which a
+        // page can replace.
+        assert!(!PROLOGUE.contains(" of "), "a for…of in the prologue");
         for captured in [
             "Function.prototype.bind;",
             "Reflect.defineProperty;",
@@ -603,5 +607,11 @@ mod tests {
         // A method the per-method edits missed still reads `__wbg_ptr`: caught.
         let missed = format!("{}    x() {{ return this.__wbg_ptr; }}\n", glue());
         assert!(harden_js(&missed).unwrap_err().contains("__wbg_ptr"));
+        // Binding through `Function.prototype.bind` looked up at call time: caught.
+        let bound = format!(
+            "{}const m = TokenManager.prototype.fetch.bind(tm);\n",
+            glue()
+        );
+        assert!(harden_js(&bound).unwrap_err().contains(".bind("));
     }
 }
