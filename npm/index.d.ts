@@ -2,12 +2,14 @@ import type { TokenManager, TokenManagerOptions, TokenWardenError } from './type
 
 export type {
   ErrorCode,
+  JwtClaims,
   RetryOptions,
   SessionState,
   TokenManager,
   TokenManagerEvent,
   TokenManagerEventMap,
   TokenManagerEventUnion,
+  TokenManagerOn,
   TokenManagerOptions,
   TokenWardenError,
 } from './types.js';
@@ -18,13 +20,19 @@ export declare const VERSION: string;
 /**
  * Loads and instantiates the WebAssembly module once; later calls share the same promise.
  * `createTokenManager` calls it for you; call it yourself only to start the download early.
+ * Rejects with a `TokenWardenError`: `unsupported_environment` outside a browser (Node,
+ * server-side rendering, a worker; importing the package there is fine), `load_failed`
+ * when the `.wasm` cannot be downloaded, is not a WebAssembly module (an HTML page from a
+ * single-page-app fallback, a 404), or is blocked by a Content-Security-Policy without
+ * `'wasm-unsafe-eval'`; the message says what came back and how to fix it. A failed load
+ * may be retried.
  */
 export declare function loadTokenWarden(): Promise<void>;
 
 /**
  * Loads the module (once), then creates a `TokenManager`. Rejects with a
- * `TokenWardenError` (`invalid_options`) naming the bad field, or with the loader's
- * error if the `.wasm` file cannot be fetched.
+ * `TokenWardenError`: `invalid_options` naming the bad field, or the loader's
+ * `unsupported_environment` / `load_failed` (see `loadTokenWarden`).
  */
 export declare function createTokenManager(options: TokenManagerOptions): Promise<TokenManager>;
 

@@ -4,16 +4,22 @@
 // `new URL('./token_warden_bg.wasm', import.meta.url)` is the pattern Vite, webpack 5,
 // Rollup, esbuild and plain browsers all understand: the bundler copies the wasm next
 // to the bundle and rewrites the URL; without a bundler the browser resolves it.
+// Importing this module anywhere (Node, an SSR bundle) is harmless: nothing runs until
+// `createTokenManager`, which refuses outside a browser with a clear error.
 import init, { TokenManager } from './token_warden.js';
 
 /** The package version. */
 export const VERSION = '__TOKEN_WARDEN_VERSION__';
 
+// The fetch that downloads the module, captured at import as the glue captures what it
+// calls: a script that replaces `fetch` later cannot hand the manager a module of its own.
+const loaderFetch = typeof fetch === 'function' ? fetch : undefined;
+
 let loading;
 
 /** Loads and instantiates the WebAssembly module once; later calls share the promise. */
 export function loadTokenWarden() {
-  loading ??= init({ module_or_path: new URL('./token_warden_bg.wasm', import.meta.url) }).then(
+  loading ??= load().then(
     () => undefined,
     (error) => {
       loading = undefined; // a failed download may be retried
@@ -32,4 +38,124 @@ export async function createTokenManager(options) {
 /** True when `value` is an error thrown or rejected by token-warden. */
 export function isTokenWardenError(value) {
   return value instanceof Error && value.name === 'TokenWardenError' && typeof (/** @type {any} */ (value).code) === 'string';
+}
+
+/**
+ * A `TokenWardenError` as the Rust side builds them (name, code and the same fields), for
+ * what goes wrong before there is any wasm to build one.
+ * @param {string} code
+ * @param {string} message
+ * @param {string | null} endpoint
+ * @param {number | null} status
+ * @param {unknown} [cause]
+ */
+function loaderError(code, message, endpoint, status, cause) {
+  const error = /** @type {any} */ (cause === undefined ? new Error(message) : new Error(message, { cause }));
+  error.name = 'TokenWardenError';
+  error.code = code;
+  error.operation = null;
+  error.endpoint = endpoint;
+  error.status = status;
+  error.serverError = null;
+  error.serverErrorDescription = null;
+  return error;
+}
+
+const SERVE = 'Serve token_warden_bg.wasm, unchanged, next to the package\'s index.js (a bundler copies it for you), with Content-Type: application/wasm.';
+const CSP = 'If the page has a Content-Security-Policy, its script-src must allow \'wasm-unsafe-eval\' (e.g. script-src \'self\' \'wasm-unsafe-eval\').';
+
+/** What `value` says about itself, for a message (never a token: nothing here holds one). */
+function describe(value) {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  return String(value);
+}
+
+/** The first bytes of a body, as a message shows them: `"<!doctype html>…"` or hex. */
+function preview(bytes) {
+  const head = new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 24));
+  let text = '';
+  for (const b of head) {
+    if (b < 0x20 || b > 0x7e) return `bytes ${Array.from(head.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join(' ')}`;
+    text += String.fromCharCode(b);
+  }
+  return JSON.stringify(text + (bytes.byteLength > head.length ? '…' : ''));
+}
+
+async function load() {
+  if (typeof window !== 'object' || window === null || typeof document !== 'object' || document === null) {
+    throw loaderError(
+      'unsupported_environment',
+      'token-warden runs in the browser: there is no window or document here (Node, server-side rendering, a worker). ' +
+        'Importing the package on the server is fine; create the manager in code that runs only in the browser ' +
+        '(e.g. in a React effect, or behind `typeof window !== "undefined"`).',
+      null,
+      null,
+    );
+  }
+  const url = new URL('./token_warden_bg.wasm', import.meta.url);
+  const endpoint = url.href;
+  let response;
+  try {
+    response = await loaderFetch(url);
+  } catch (cause) {
+    throw loaderError(
+      'load_failed',
+      `The WebAssembly module ${endpoint} could not be downloaded (${describe(cause)}): the network failed, ` +
+        `or the file is on another origin that does not allow it through CORS. ${SERVE}`,
+      endpoint,
+      null,
+      cause,
+    );
+  }
+  const status = response.status;
+  const type = response.headers.get('content-type');
+  const typed = type === null ? 'no Content-Type' : `Content-Type ${type}`;
+  if (!response.ok) {
+    throw loaderError(
+      'load_failed',
+      `The WebAssembly module ${endpoint} answered HTTP ${status} (${typed}), so it is not served where the package expects it. ${SERVE}`,
+      endpoint,
+      status,
+    );
+  }
+  /** @type {Response | ArrayBuffer} */
+  let source = response;
+  if ((type ?? '').split(';')[0].trim().toLowerCase() !== 'application/wasm') {
+    // Not streamable; a real module served as application/octet-stream still loads.
+    const bytes = await response.arrayBuffer();
+    const magic = new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 4));
+    if (magic.length < 4 || magic[0] !== 0x00 || magic[1] !== 0x61 || magic[2] !== 0x73 || magic[3] !== 0x6d) {
+      const html = /^\s*</.test(new TextDecoder().decode(magic)) ? ' It looks like HTML: a single-page-app fallback that answers index.html for unknown paths does this.' : '';
+      throw loaderError(
+        'load_failed',
+        `${endpoint} is not a WebAssembly module: the server answered HTTP ${status} with ${typed} and a body that starts with ${preview(bytes)}.${html} ${SERVE}`,
+        endpoint,
+        status,
+      );
+    }
+    source = bytes;
+  }
+  try {
+    await init({ module_or_path: source });
+  } catch (cause) {
+    const said = describe(cause);
+    if (/content.security.policy|unsafe-eval|wasm-eval|\bCSP\b/i.test(said)) {
+      throw loaderError(
+        'load_failed',
+        `The page's Content-Security-Policy blocks WebAssembly, so ${endpoint} cannot be compiled: add 'wasm-unsafe-eval' to its script-src ` +
+          `(e.g. script-src 'self' 'wasm-unsafe-eval'; it allows WebAssembly only, not eval). The browser said: ${said}`,
+        endpoint,
+        status,
+        cause,
+      );
+    }
+    throw loaderError(
+      'load_failed',
+      `The WebAssembly module ${endpoint} could not be compiled or instantiated (${said}). ${CSP} ` +
+        'If it comes from another version of token-warden than index.js (a stale cache or CDN), serve both from the same package.',
+      endpoint,
+      status,
+      cause,
+    );
+  }
 }

@@ -24,7 +24,9 @@ export type ErrorCode =
   | 'token_not_exposed'
   | 'disposed'
   | 'aborted'
-  | 'too_many_refreshes';
+  | 'too_many_refreshes'
+  | 'load_failed'
+  | 'unsupported_environment';
 
 /** What token-warden throws and rejects with. Its message never contains a token. */
 export interface TokenWardenError extends Error {
@@ -42,7 +44,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
-/** The options of `new TokenManager(options)`. Unknown fields are an error. */
+/** The options of `createTokenManager(options)`. Unknown fields are an error. */
 export interface TokenManagerOptions {
   /** The refresh endpoint (POSTed with `credentials: 'include'`). A relative URL resolves as `fetch` resolves it, against `document.baseURI` (a `<base href>` counts). Required. */
   refreshUrl: string | URL;
@@ -99,12 +101,40 @@ export type TokenManagerEventUnion = {
 }[TokenManagerEvent];
 
 /**
+ * The registered claims of a JWT (RFC 7519 §4.1), each optional, plus whatever other
+ * claims the token carries. Times are NumericDate: seconds (not ms) since the epoch.
+ * Decoded, never verified: for display only.
+ */
+export interface JwtClaims {
+  /** Issuer (§4.1.1). */
+  iss?: string;
+  /** Subject: the user (§4.1.2). */
+  sub?: string;
+  /** Audience: one recipient or several (§4.1.3). */
+  aud?: string | string[];
+  /** Expiration time, in seconds since the epoch (§4.1.4). */
+  exp?: number;
+  /** Not before, in seconds since the epoch (§4.1.5). */
+  nbf?: number;
+  /** Issued at, in seconds since the epoch (§4.1.6). */
+  iat?: number;
+  /** JWT ID (§4.1.7). */
+  jti?: string;
+  /** Any other claim (`scope`, `name`, …). */
+  [claim: string]: unknown;
+}
+
+/**
  * Keeps the access token in WebAssembly memory and refreshes it silently through the
  * HttpOnly refresh cookie. No JavaScript can read the token unless `exposeAccessToken`.
+ *
+ * Created by `createTokenManager` only: there is no public constructor. Every method is
+ * the manager's own property, bound to it, so it works detached as `window.fetch` does:
+ * `const { fetch, on } = tm`, `ky.create({ fetch: tm.fetch })`,
+ * `axios.create({ adapter: 'fetch', env: { fetch: tm.fetch } })`. The manager is frozen:
+ * no script can replace a method.
  */
-export class TokenManager {
-  /** Validates `options`; throws a `TokenWardenError` with code `invalid_options` naming the bad field. */
-  constructor(options: TokenManagerOptions);
+export interface TokenManager {
   /**
    * Restores the session on page load through the refresh cookie, or joins the restore
    * already running. Resolves `'signed-in'`, or `'signed-out'` (no cookie, or a rejected
@@ -113,16 +143,16 @@ export class TokenManager {
    * `timeout`, `server_error`) while the restore goes on in the background; its success
    * arrives as a `state` event.
    */
-  start(): Promise<SessionState>;
+  readonly start: () => Promise<SessionState>;
   /**
    * POSTs the app's login request (credentials included) and takes the token response it
    * answers. `url` resolves against `document.baseURI`, as `fetch` resolves it; errors
    * name the sign-in endpoint. If `init.signal` aborts, rejects at once with
    * `signal.reason` and takes no late answer: the state stays as it was.
    */
-  signIn(url: string | URL, init?: RequestInit): Promise<SessionState>;
+  readonly signIn: (url: string | URL, init?: RequestInit) => Promise<SessionState>;
   /** Takes a token response (RFC 6749 §5.1, as an object or JSON text) the app obtained itself. */
-  acceptTokenResponse(response: object | string): SessionState;
+  readonly acceptTokenResponse: (response: object | string) => SessionState;
   /**
    * `window.fetch`, plus `Authorization: Bearer` for allowed origins and one
    * refresh-and-retry on a 401 that asks for a new token (`error="invalid_token"` or no
@@ -130,44 +160,54 @@ export class TokenManager {
    * `document.baseURI`. The `AbortSignal` (of `init` or of a `Request` input) is honoured at
    * every stage: an abort rejects at once with `signal.reason` and sends nothing later. A
    * call that waits for a token waits at most `requestTimeoutMs`; before `start()` it
-   * starts the restore itself.
+   * starts the restore itself. Bound to the manager: pass it as is wherever a `fetch` goes.
    */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   /**
    * Refreshes now (joining a refresh already running); resolves once a new token is in
    * memory, rejects with the failure's code as soon as the cycle gives up, and settles
    * within (`requestTimeoutMs` + `retry.maxDelayMs`) × (`retry.maxAttempts` + 1). Before
    * `start()` it restores first; signed out it rejects `not_signed_in`.
    */
-  refresh(): Promise<void>;
+  readonly refresh: () => Promise<void>;
   /**
    * Sends the logout request to `logoutUrl` (if set), clears memory at once whatever the
    * server will answer, and resolves once it has answered (a failure is a `logout_failed`
    * warning, never a rejection).
    */
-  logout(): Promise<void>;
-  /** The session state changed. Returns the function that unsubscribes. */
-  on(event: 'state', handler: (state: SessionState) => void): () => void;
-  /** A new access token is in memory (never the token itself). Returns the function that unsubscribes. */
-  on(event: 'refreshed', handler: (payload: TokenManagerEventMap['refreshed']) => void): () => void;
-  /** A refresh attempt failed. Returns the function that unsubscribes. */
-  on(event: 'refresh-error', handler: (payload: TokenManagerEventMap['refresh-error']) => void): () => void;
-  /** A signed-in session ended. Returns the function that unsubscribes. */
-  on(event: 'session-ended', handler: (payload: TokenManagerEventMap['session-ended']) => void): () => void;
-  /** Something is off but the session goes on. Returns the function that unsubscribes. */
-  on(event: 'warning', handler: (payload: TokenManagerEventMap['warning']) => void): () => void;
-  /** Subscribes to any event by a name held in a variable. Returns the function that unsubscribes. */
-  on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEventMap[E]) => void): () => void;
+  readonly logout: () => Promise<void>;
+  /** Subscribes to an event. Returns the function that unsubscribes. */
+  readonly on: TokenManagerOn;
   /** The current session state. */
   readonly state: SessionState;
   /** When the access token expires, in ms since the epoch; null without a usable token (none yet, expired, rejected, signed out). */
   readonly expiresAt: number | null;
-  /** The decoded, UNVERIFIED JWT payload, for display only (never for authorization); null for opaque tokens. */
-  claims(): Record<string, unknown> | null;
+  /**
+   * The decoded, UNVERIFIED JWT payload, for display only (never for authorization); null
+   * for opaque tokens. `T` describes the claims your server puts in its tokens, e.g.
+   * `tm.claims<JwtClaims & { scope?: string }>()`.
+   */
+  readonly claims: <T extends object = JwtClaims>() => T | null;
   /** The raw access token (waiting for one as `fetch` does); rejects with `token_not_exposed` unless `exposeAccessToken: true`. */
-  accessToken(): Promise<string>;
+  readonly accessToken: () => Promise<string>;
   /** Cancels timers, listeners and in-flight requests and clears the token; later calls reject with `disposed`. */
-  dispose(): void;
+  readonly dispose: () => void;
   /** Frees the WebAssembly memory of this manager (disposing it first). */
-  free(): void;
+  readonly free: () => void;
+}
+
+/** `TokenManager.on`: one signature per event, then any event by a name held in a variable. */
+export interface TokenManagerOn {
+  /** The session state changed. Returns the function that unsubscribes. */
+  (event: 'state', handler: (state: SessionState) => void): () => void;
+  /** A new access token is in memory (never the token itself). Returns the function that unsubscribes. */
+  (event: 'refreshed', handler: (payload: TokenManagerEventMap['refreshed']) => void): () => void;
+  /** A refresh attempt failed. Returns the function that unsubscribes. */
+  (event: 'refresh-error', handler: (payload: TokenManagerEventMap['refresh-error']) => void): () => void;
+  /** A signed-in session ended. Returns the function that unsubscribes. */
+  (event: 'session-ended', handler: (payload: TokenManagerEventMap['session-ended']) => void): () => void;
+  /** Something is off but the session goes on. Returns the function that unsubscribes. */
+  (event: 'warning', handler: (payload: TokenManagerEventMap['warning']) => void): () => void;
+  /** Subscribes to any event by a name held in a variable. Returns the function that unsubscribes. */
+  <E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEventMap[E]) => void): () => void;
 }

@@ -2,6 +2,7 @@
 // the package's types, and the `@ts-expect-error` lines prove the types reject what they should.
 import type {
   ErrorCode,
+  JwtClaims,
   RetryOptions,
   SessionState,
   TokenManager,
@@ -11,6 +12,8 @@ import type {
   TokenWardenError,
 } from '../pkg/types.js';
 import { createTokenManager, isTokenWardenError, loadTokenWarden, VERSION } from '../pkg/index.js';
+// A value import of the name: it still has no constructor to call (checked below).
+import { TokenManager as TokenManagerValue } from '../pkg/types.js';
 
 await loadTokenWarden();
 const v: string = VERSION;
@@ -53,6 +56,51 @@ const token: string = await tm.accessToken();
 const current: SessionState = tm.state;
 const expiresAt: number | null = tm.expiresAt;
 const claims: Record<string, unknown> | null = tm.claims();
+
+// @ts-expect-error no public constructor: managers come from createTokenManager only
+const constructed = new TokenManagerValue(options);
+console.log(constructed);
+
+// claims(): the registered claims of RFC 7519 §4.1 typed, any other claim unknown.
+const registered: JwtClaims | null = tm.claims();
+if (registered) {
+  const sub: string | undefined = registered.sub;
+  const aud: string | string[] | undefined = registered.aud;
+  const times: (number | undefined)[] = [registered.exp, registered.nbf, registered.iat];
+  const ids: (string | undefined)[] = [registered.iss, registered.jti];
+  const other: unknown = registered['scope'];
+  // @ts-expect-error exp is a NumericDate (seconds), not a string
+  const expText: string | undefined = registered.exp;
+  console.log(sub, aud, times, ids, other, expText);
+}
+interface AppClaims extends JwtClaims {
+  scope: string;
+  roles: string[];
+}
+const app = tm.claims<AppClaims>();
+if (app) console.log(app.scope.split(' '), app.roles.length, app.sub);
+// @ts-expect-error claims are an object, never a primitive
+tm.claims<string>();
+
+// Every method works detached, as window.fetch does.
+const { fetch: detachedFetch, on, refresh, logout, start, signIn, accessToken, acceptTokenResponse, dispose } = tm;
+const asFetch: typeof fetch = tm.fetch;
+const detachedClaims = tm.claims;
+const d1: Promise<Response> = detachedFetch('/api/me');
+const d2: Promise<SessionState> = start();
+const d3: Promise<SessionState> = signIn('/auth/login', { body: '{}' });
+const d4: SessionState = acceptTokenResponse('{}');
+const d5: Promise<void> = refresh();
+const d6: Promise<void> = logout();
+const d7: Promise<string> = accessToken();
+const d8: JwtClaims | null = detachedClaims();
+const off: () => void = on('refreshed', ({ expiresAt }) => console.log(expiresAt));
+// @ts-expect-error the detached `on` keeps its per-event payload types
+on('state', (s: number) => console.log(s));
+dispose();
+console.log(asFetch, d1, d2, d3, d4, d5, d6, d7, d8, off);
+// @ts-expect-error the manager's methods are read-only: no script replaces tm.fetch
+tm.fetch = asFetch;
 
 const offState = tm.on('state', (s: SessionState) => console.log(s));
 const offRefreshed = tm.on('refreshed', ({ expiresAt }) => console.log(expiresAt.toFixed()));

@@ -6,12 +6,14 @@ import {
   loadTokenWarden,
   VERSION,
   type ErrorCode,
+  type JwtClaims,
   type RetryOptions,
   type SessionState,
   type TokenManager,
   type TokenManagerEvent,
   type TokenManagerEventMap,
   type TokenManagerEventUnion,
+  type TokenManagerOn,
   type TokenManagerOptions,
   type TokenWardenError,
 } from '../pkg/index.js';
@@ -53,4 +55,16 @@ try {
     console.log(err.code satisfies ErrorCode);
   }
 }
-console.log(version, state, early, names, wrong);
+// The detached `on` has the type the package exports for it.
+const on: TokenManagerOn = tm.on;
+const claims: JwtClaims | null = tm.claims();
+// A load failure is a TokenWardenError with one of the loader's codes.
+try {
+  await loadTokenWarden();
+} catch (e: unknown) {
+  if (isTokenWardenError(e) && (e.code === 'load_failed' || e.code === 'unsupported_environment')) console.log(e.message);
+  // @ts-expect-error not a code token-warden uses
+  if (isTokenWardenError(e) && e.code === 'wasm_failed') console.log(e.message);
+}
+
+console.log(version, state, early, names, wrong, on, claims);

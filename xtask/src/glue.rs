@@ -25,6 +25,14 @@
 //! the class. The core writes the token through `twSetAuthorization`, defined in the
 //! prologue (the Rust side imports it by that name).
 //!
+//! Every method also works detached, as `window.fetch` does (`const { fetch, on } = tm`,
+//! `ky.create({ fetch: tm.fetch })`): the constructor gives each new manager every method
+//! of the frozen prototype as its own non-writable, non-configurable, non-enumerable
+//! property, bound to it with the captured `Function.prototype.bind`, and freezes the
+//! manager. No script can replace `tm.fetch` (to be handed the app's requests) or bind
+//! a method to anything but the manager it was read from; the prototype methods keep
+//! their receiver check.
+//!
 //! Every edit is an exact text replacement that must match the expected number of times
 //! (or, for the per-method call sites, at least once), and the result must not contain
 //! any of [`FORBIDDEN`], so a wasm-bindgen upgrade that changes the glue fails the build
@@ -88,6 +96,12 @@ const twRegister = typeof FinalizationRegistry === 'function' ? FinalizationRegi
 const twUnregister = typeof FinalizationRegistry === 'function' ? FinalizationRegistry.prototype.unregister : undefined;
 const twTypeError = TypeError;
 const twFreeze = Object.freeze;
+const twBind = Function.prototype.bind;
+const twDefine = Reflect.defineProperty;
+const twOwnKeys = Reflect.ownKeys;
+const twOwnDescriptor = Reflect.getOwnPropertyDescriptor;
+/** The keys and functions of the frozen class's methods, in pairs (filled by `twListMethods`). */
+const twMethods = [];
 /** `len` bytes of the wasm memory from `ptr`: a fresh view that only captured built-ins see. */
 function twBytes(ptr, len) {
     return new twU8(twApply(twBufferOf, wasm.memory, []), ptr, len);
@@ -111,6 +125,35 @@ function twPtr(core) {
 function twAdopt(core, ptr) {
     twApply(twCoreSet, twCores, [core, ptr]);
     if (twRegister) twApply(twRegister, TokenManagerFinalization, [core, ptr, core]);
+}
+/**
+ * Lists (once, when the module is evaluated) every method of the frozen class prototype
+ * and freezes each function, so a script can neither replace one nor redefine its `name`.
+ */
+function twListMethods(proto) {
+    const keys = twOwnKeys(proto);
+    for (let i = 0; i < keys.length; i++) {
+        const d = twOwnDescriptor(proto, keys[i]);
+        if (keys[i] === 'constructor' || typeof d.value !== 'function') continue;
+        twFreeze(d.value);
+        twMethods[twMethods.length] = keys[i];
+        twMethods[twMethods.length] = d.value;
+    }
+    twFreeze(twMethods);
+}
+/**
+ * Gives a new manager each method as its own property, bound to it (as `window.fetch` is
+ * bound to its window): `const { fetch, on } = tm` and `ky.create({ fetch: tm.fetch })`
+ * work. Non-writable and non-configurable on a frozen object, so no script can replace
+ * `tm.fetch` to be handed the arguments of the app's calls; non-enumerable, so the
+ * manager still serializes as `{}`.
+ */
+function twOwnMethods(core) {
+    for (let i = 0; i < twMethods.length; i += 2) {
+        const bound = twApply(twBind, twMethods[i + 1], [core]);
+        twDefine(core, twMethods[i], { __proto__: null, value: bound, writable: false, enumerable: false, configurable: false });
+    }
+    twFreeze(core);
 }
 function twRelease(core) {
     const ptr = twPtr(core);
@@ -170,10 +213,11 @@ const JS_EDITS: [Edit; 36] = [
         to: "if (wasm !== undefined) return;",
         times: Times::Exactly(2),
     },
-    // Receivers: the pointer lives in the WeakMap, never on the object.
+    // Receivers: the pointer lives in the WeakMap, never on the object; the methods are
+    // the manager's own, bound to it, and the manager is frozen.
     once(
         "        this.__wbg_ptr = ret[0];\n        TokenManagerFinalization.register(this, this.__wbg_ptr, this);\n",
-        "        twAdopt(this, ret[0]);\n",
+        "        twAdopt(this, ret[0]);\n        twOwnMethods(this);\n",
     ),
     // One method fewer on the prototype, and `free()` twice is harmless.
     once(
@@ -194,7 +238,7 @@ const JS_EDITS: [Edit; 36] = [
     // No method can be replaced to be handed the genuine receiver and its arguments.
     once(
         "if (Symbol.dispose) TokenManager.prototype[Symbol.dispose] = TokenManager.prototype.free;\n",
-        "if (Symbol.dispose) TokenManager.prototype[Symbol.dispose] = TokenManager.prototype.free;\ntwFreeze(TokenManager.prototype);\ntwFreeze(TokenManager);\n",
+        "if (Symbol.dispose) TokenManager.prototype[Symbol.dispose] = TokenManager.prototype.free;\ntwFreeze(TokenManager.prototype);\ntwFreeze(TokenManager);\ntwListMethods(TokenManager.prototype);\n",
     ),
     once(
         "function getUint8ArrayMemory0() {\n    if (cachedUint8ArrayMemory0 === null || cachedUint8ArrayMemory0.byteLength === 0) {\n        cachedUint8ArrayMemory0 = new Uint8Array(wasm.memory.buffer);\n    }\n    return cachedUint8ArrayMemory0;\n}\n",
@@ -339,7 +383,7 @@ if (!('encodeInto' in cachedTextEncoder)) {
 /// What no hardened glue may contain: each reaches a built-in a page script can replace
 /// after load while holding the memory, a string, the table, a closure's arguments or a
 /// receiver, or hands out the exports.
-pub const FORBIDDEN: [&str; 24] = [
+pub const FORBIDDEN: [&str; 25] = [
     "__wbg_ptr",
     ".subarray(",
     ".slice(",
@@ -349,6 +393,7 @@ pub const FORBIDDEN: [&str; 24] = [
     "charCodeAt",
     ".call(",
     ".apply(",
+    ".bind(",
     ".then(",
     ", ...args",
     "Finalization.register(",
@@ -516,6 +561,31 @@ mod tests {
         assert!(out.contains("wasm.tokenmanager_fetch(twPtr(this), input, init);"));
         assert!(out.contains("wasm.tokenmanager_start(twPtr(this));"));
         assert!(out.contains("twFreeze(TokenManager.prototype);"));
+        // Detached methods: each manager gets its own bound methods, listed from the
+        // prototype once it is frozen.
+        assert!(out.contains("        twAdopt(this, ret[0]);\n        twOwnMethods(this);\n"));
+        let frozen = out.find("twFreeze(TokenManager);").unwrap();
+        let listed = out.find("twListMethods(TokenManager.prototype);").unwrap();
+        assert!(
+            frozen < listed,
+            "the methods are listed after the class is frozen"
+        );
+        // Their loops index the arrays: a `for…of` would run the array iterator, which a
+        // page can replace.
+        assert!(
+            !PROLOGUE.contains("for (const "),
+            "a for…of in the prologue"
+        );
+        for captured in [
+            "Function.prototype.bind;",
+            "Reflect.defineProperty;",
+            "Reflect.ownKeys;",
+        ] {
+            assert!(
+                PROLOGUE.contains(captured),
+                "{captured} is captured at load"
+            );
+        }
         // The edits keep the braces as balanced as the fragments they replace.
         let balance = |t: &str| t.matches('{').count() as i64 - t.matches('}').count() as i64;
         assert_eq!(balance(&out), balance(&input), "{out}");
@@ -540,5 +610,11 @@ mod tests {
         // A method the per-method edits missed still reads `__wbg_ptr`: caught.
         let missed = format!("{}    x() {{ return this.__wbg_ptr; }}\n", glue());
         assert!(harden_js(&missed).unwrap_err().contains("__wbg_ptr"));
+        // Binding through `Function.prototype.bind` looked up at call time: caught.
+        let bound = format!(
+            "{}const m = TokenManager.prototype.fetch.bind(tm);\n",
+            glue()
+        );
+        assert!(harden_js(&bound).unwrap_err().contains(".bind("));
     }
 }

@@ -65,6 +65,12 @@ pub fn pack() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The project's repository: `repository`, `homepage` and `bugs` of package.json.
+pub const REPOSITORY: &str = "https://github.com/token-warden/token-warden";
+
+/// The package.json of the npm package. No `engines`: token-warden runs in browsers
+/// (README, *Browser support*), and npm's `engines` can only name Node, where
+/// `createTokenManager` refuses with `unsupported_environment`.
 fn package_json(version: &str) -> String {
     let files: Vec<String> = files().iter().map(|f| format!("\"{f}\"")).collect();
     format!(
@@ -96,7 +102,9 @@ fn package_json(version: &str) -> String {
   "peerDependencies": {{ "react": ">=18" }},
   "peerDependenciesMeta": {{ "react": {{ "optional": true }} }},
   "keywords": ["oauth", "token", "refresh-token", "httponly", "spa", "wasm", "jwt", "bearer"],
-  "engines": {{ "node": ">=18" }}
+  "repository": {{ "type": "git", "url": "git+{REPOSITORY}.git" }},
+  "homepage": "{REPOSITORY}#readme",
+  "bugs": {{ "url": "{REPOSITORY}/issues" }}
 }}
 "#,
         files = files.join(", ")
@@ -162,5 +170,33 @@ mod tests {
         for file in ["index.js", "react.js", "react.d.ts", "token_warden_bg.wasm"] {
             assert!(files.contains(&file), "{file} is not in files");
         }
+    }
+
+    #[test]
+    fn package_json_is_json_and_says_what_is_true() {
+        let text = package_json("1.2.3");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["version"], "1.2.3");
+        // A browser library: no `engines` claiming a Node version it does not run in.
+        assert!(json.get("engines").is_none(), "{text}");
+        assert_eq!(
+            json["repository"]["url"],
+            "git+https://github.com/token-warden/token-warden.git"
+        );
+        assert_eq!(
+            json["homepage"],
+            "https://github.com/token-warden/token-warden#readme"
+        );
+        assert_eq!(
+            json["bugs"]["url"],
+            "https://github.com/token-warden/token-warden/issues"
+        );
+        let files: Vec<&str> = json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f.as_str())
+            .collect();
+        assert_eq!(files, super::files());
     }
 }
