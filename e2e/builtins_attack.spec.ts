@@ -390,6 +390,48 @@ test.describe('each kind of attack found in issue 13', () => {
     expect(o.status).toBe(200);
   });
 
+  test('a script that runs between the import and createTokenManager gets no instance and cannot initialise the glue with a module of its own', async ({ page, server }) => {
+    const tokens = watchTokens(page);
+    await page.goto(`${server.app}/healthz`);
+    const o = await page.evaluate(async (alice) => {
+      // The package is imported (that is when it captures), but no manager exists yet.
+      const tw = await import('/pkg/index.js' as string);
+      const got: string[] = [];
+      const WA = WebAssembly as any;
+      for (const name of ['instantiate', 'instantiateStreaming']) {
+        const original = WA[name];
+        WA[name] = async (...args: unknown[]) => {
+          const result = await original(...args);
+          got.push(name);
+          return result;
+        };
+      }
+      const Instance = WA.Instance;
+      WA.Instance = function (...args: unknown[]) {
+        got.push('Instance');
+        return new Instance(...args);
+      };
+      // The positive control: the patch sees an instantiation the page makes itself.
+      const empty = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+      await WA.instantiate(empty);
+      const control = got.splice(0).join();
+      // The glue by URL: its init functions went to the package entry at import.
+      const glue = await import('/pkg/token_warden.js' as string);
+      const init = [typeof glue.default, typeof glue.initSync, typeof glue.twClaimInit(), typeof glue.twClaimInit()];
+      const tm = await tw.createTokenManager({ refreshUrl: '/auth/refresh', logoutUrl: '/auth/logout' });
+      const state = await tm.signIn('/auth/login', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(alice) });
+      const status = (await tm.fetch('/api/me')).status;
+      await tm.logout();
+      return { control, init, got, state, status };
+    }, ALICE);
+    expect(o.control, 'the patch works').toBe('instantiate');
+    expect(o.init, 'no init function reachable from the glue').toEqual(['undefined', 'undefined', 'undefined', 'undefined']);
+    expect(o.got, 'the package instantiated through what it captured at import').toEqual([]);
+    expect(o.state).toBe('signed-in');
+    expect(o.status).toBe(200);
+    expect((await tokens.all()).length).toBeGreaterThan(0);
+  });
+
   test('every export of the glue, called with forged receivers and any arguments, hands out no token; its classes cannot be patched', async ({ browser, server }) => {
     const n = await calibrate(browser, server);
     const context = await browser.newContext();

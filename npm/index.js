@@ -6,7 +6,13 @@
 // to the bundle and rewrites the URL; without a bundler the browser resolves it.
 // Importing this module anywhere (Node, an SSR bundle) is harmless: nothing runs until
 // `createTokenManager`, which refuses outside a browser with a clear error.
-import init, { TokenManager } from './token_warden.js';
+import { twClaimInit, TokenManager } from './token_warden.js';
+
+// The glue's init functions, claimed now, while this module is evaluated right after the
+// glue and before any other script can run: the glue hands them out once, so no script
+// can initialise it with a module of its own. `undefined` only if something imported the
+// glue and claimed them before this entry ran.
+const claimed = twClaimInit();
 
 /** The package version. */
 export const VERSION = '__TOKEN_WARDEN_VERSION__';
@@ -135,8 +141,16 @@ async function load() {
     }
     source = bytes;
   }
+  if (claimed === undefined) {
+    throw loaderError(
+      'load_failed',
+      'The WebAssembly glue (token_warden.js) was initialised by something other than the package entry: import token-warden only through its package entry (index.js).',
+      endpoint,
+      status,
+    );
+  }
   try {
-    await init({ module_or_path: source });
+    await claimed.init({ module_or_path: source });
   } catch (cause) {
     const said = describe(cause);
     if (/content.security.policy|unsafe-eval|wasm-eval|\bCSP\b/i.test(said)) {

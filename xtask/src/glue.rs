@@ -81,6 +81,12 @@ const twBufferOf = Reflect.getOwnPropertyDescriptor(WebAssembly.Memory.prototype
 const twTableSet = WebAssembly.Table.prototype.set;
 const twTableGet = WebAssembly.Table.prototype.get;
 const twThen = Promise.prototype.then;
+// The instantiation hands back the instance and its memory: a script that replaced
+// `WebAssembly.instantiate` between the import and `createTokenManager` would get both.
+const twWebAssembly = WebAssembly;
+const twInstantiate = WebAssembly.instantiate;
+const twInstantiateStreaming = WebAssembly.instantiateStreaming;
+const twInstance = WebAssembly.Instance;
 const twObjectToString = Object.prototype.toString;
 const twTextDecoder = TextDecoder;
 const twDecode = TextDecoder.prototype.decode;
@@ -199,7 +205,7 @@ const fn each(from: &'static str, to: &'static str) -> Edit {
     }
 }
 
-const JS_EDITS: [Edit; 36] = [
+const JS_EDITS: [Edit; 42] = [
     once(r#"/* @ts-self-types="./token_warden.d.ts" */
 "#, PROLOGUE),
     // The init functions hand out nothing (by default they return the exports, `memory`
@@ -378,12 +384,41 @@ if (!('encodeInto' in cachedTextEncoder)) {
     each(CLOSURE_CALLS[3].0, CLOSURE_CALLS[3].1),
     once("let cachedDataViewMemory0 = null;\n", ""),
     once("    cachedDataViewMemory0 = null;\n", ""),
+    // The instantiation through the functions captured at load (see the prologue).
+    // The init functions go to the package entry only: it claims them while it is
+    // evaluated, right after this module and before any other script can run, so no
+    // script that imports the glue by URL can initialise it with a module of its own
+    // (whose code would then receive the token) or see its instance.
+    once(
+        "export { initSync, __wbg_init as default };",
+        "let twInitClaimed = false;\nfunction twClaimInit() {\n    if (twInitClaimed) return undefined;\n    twInitClaimed = true;\n    return twFreeze({ __proto__: null, init: __wbg_init, initSync });\n}\nexport { twClaimInit };",
+    ),
+    once(
+        "if (typeof WebAssembly.instantiateStreaming === 'function') {",
+        "if (typeof twInstantiateStreaming === 'function') {",
+    ),
+    once(
+        "await WebAssembly.instantiateStreaming(module, imports);",
+        "await twApply(twInstantiateStreaming, twWebAssembly, [module, imports]);",
+    ),
+    once(
+        "await WebAssembly.instantiate(bytes, imports);",
+        "await twApply(twInstantiate, twWebAssembly, [bytes, imports]);",
+    ),
+    once(
+        "await WebAssembly.instantiate(module, imports);",
+        "await twApply(twInstantiate, twWebAssembly, [module, imports]);",
+    ),
+    once(
+        "instance instanceof WebAssembly.Instance) {\n            return { instance, module };",
+        "instance instanceof twInstance) {\n            return { instance, module };",
+    ),
 ];
 
 /// What no hardened glue may contain: each reaches a built-in a page script can replace
 /// after load while holding the memory, a string, the table, a closure's arguments or a
 /// receiver, or hands out the exports.
-pub const FORBIDDEN: [&str; 25] = [
+pub const FORBIDDEN: [&str; 28] = [
     "__wbg_ptr",
     ".subarray(",
     ".slice(",
@@ -409,14 +444,24 @@ pub const FORBIDDEN: [&str; 25] = [
     "memory.buffer",
     "return wasm;",
     "arg.slice",
+    "await WebAssembly.",
+    "instanceof WebAssembly.Instance)",
+    "as default",
 ];
 
 /// The declarations follow: the init functions resolve to nothing.
-const DTS_EDITS: [Edit; 2] = [
-    once("SyncInitInput): InitOutput;", "SyncInitInput): void;"),
+const DTS_EDITS: [Edit; 3] = [
     once(
-        "Promise<InitInput>): Promise<InitOutput>;",
-        "Promise<InitInput>): Promise<void>;",
+        "export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;",
+        "declare function initSync(module: { module: SyncInitInput } | SyncInitInput): void;",
+    ),
+    once(
+        "export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;",
+        "declare function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<void>;",
+    ),
+    once(
+        "export type SyncInitInput",
+        "/**\n * The init functions, handed once: to the package entry, which claims them while it is\n * evaluated. Every later call returns `undefined`.\n */\nexport function twClaimInit(): { readonly init: typeof __wbg_init; readonly initSync: typeof initSync } | undefined;\n\nexport type SyncInitInput",
     ),
 ];
 
