@@ -15,7 +15,7 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{AbortController, AbortSignal};
 
 use super::engine::{Engine, Lend};
-use super::errors::from_core;
+use super::errors::{from_core, Where};
 use super::events;
 use super::options::Options;
 use super::token_manager::Send;
@@ -26,7 +26,7 @@ use crate::browser::tabs::{self, Channel, Heard};
 use crate::browser::wake::{self, Signal, WakeListeners};
 use crate::browser::{captured, locks, network, timer};
 use crate::core::error::concat;
-use crate::core::{Effect, Endpoint, Error, Event, Input, Phase, Want};
+use crate::core::{Effect, Error, Event, Input, Operation, Phase, Want};
 
 /// What a settled caller runs (in the same task as the settle, so nothing runs between
 /// them) to produce the value its promise resolves with.
@@ -37,6 +37,9 @@ struct Waiter {
     resolve: Function,
     reject: Function,
     on_ok: Option<OnOk>,
+    /// The URL of the `tm.fetch` call waiting (empty for the others): a `token_expired`
+    /// names it.
+    request: String,
     _on_abort: Option<Listener>,
 }
 
@@ -68,6 +71,8 @@ type After = Closure<dyn FnMut(bool, JsValue, f64) -> JsValue>;
 pub struct Manager {
     /// The validated options.
     pub options: Options,
+    /// The refresh endpoint, as its errors name it.
+    refresh_where: Where,
     state: RefCell<State>,
     sends: RefCell<BTreeMap<u64, (Send, u64)>>,
     last_send: Cell<u64>,
@@ -103,6 +108,7 @@ impl Manager {
                 wake: None,
                 pending_warnings: Vec::new(),
             }),
+            refresh_where: Where::new(Operation::Refresh, &options.refresh_url),
             options,
             gone: Cell::new(false),
             from_other_tab: Cell::new(false),
@@ -210,16 +216,16 @@ impl Manager {
         self.perform(effects);
     }
 
-    /// Takes a token response the app obtained (sign-in, `acceptTokenResponse`); returns
-    /// the new phase, or the refusal (naming the sign-in endpoint).
-    pub fn accept(self: &Rc<Self>, reply: &Reply) -> Result<Phase, JsValue> {
+    /// Takes a token response the app obtained (sign-in at `at`, `acceptTokenResponse`
+    /// without); returns the new phase, or the refusal.
+    pub fn accept(self: &Rc<Self>, reply: &Reply, at: Option<&Where>) -> Result<Phase, JsValue> {
         self.alive()?;
         let (before, outcome) = {
             let mut st = self.state.borrow_mut();
             let before = st.engine.generation();
             (before, st.engine.reply(reply, now_ms(), rand01(), true))
         };
-        let effects = outcome.map_err(|e| from_core(&e, Endpoint::SignIn))?;
+        let effects = outcome.map_err(|e| from_core(&e, at))?;
         self.perform(effects);
         // A refresh still running started before this grant; its answer is stale.
         if self.generation() != before {
@@ -242,7 +248,7 @@ impl Manager {
         };
         self.perform(effects);
         match lend {
-            Lend::Failed(error) => Err(from_core(&error, Endpoint::Refresh)),
+            Lend::Failed(error) => Err(self.error_of(&error, url)),
             lend => Ok(lend),
         }
     }
@@ -279,12 +285,24 @@ impl Manager {
         captured::after(&sent, self.after.as_ref(), id as f64)
     }
 
-    /// A promise settled when the core settles this caller (waiting for `want`); `on_ok`
-    /// gives the value. An abort of `signal` rejects it with the signal's reason at once
-    /// and tells the core to drop it.
+    /// The JS error for `error`, a failure the core gave a caller: about the refresh
+    /// endpoint, except a `token_expired` of a `tm.fetch` call to `request` (non-empty),
+    /// which names that request.
+    pub fn error_of(&self, error: &Error, request: &str) -> JsValue {
+        if *error == Error::TokenExpired && !request.is_empty() {
+            from_core(error, Some(&Where::new(Operation::Request, request)))
+        } else {
+            from_core(error, Some(&self.refresh_where))
+        }
+    }
+
+    /// A promise settled when the core settles this caller (waiting for `want`; `request`
+    /// is the URL of a `tm.fetch` call, else empty); `on_ok` gives the value. An abort of
+    /// `signal` rejects it with the signal's reason at once and tells the core to drop it.
     pub fn wait(
         self: &Rc<Self>,
         want: Want,
+        request: String,
         signal: Option<AbortSignal>,
         on_ok: Option<OnOk>,
     ) -> Promise {
@@ -316,6 +334,7 @@ impl Manager {
                 resolve,
                 reject,
                 on_ok,
+                request,
                 _on_abort: on_abort,
             },
         );
@@ -336,7 +355,7 @@ impl Manager {
             return;
         };
         let result = match outcome {
-            Err(error) => Err(from_core(&error, Endpoint::Refresh)),
+            Err(error) => Err(self.error_of(&error, &waiter.request)),
             Ok(()) => match waiter.on_ok {
                 Some(on_ok) => on_ok(self),
                 None => Ok(JsValue::UNDEFINED),

@@ -158,6 +158,12 @@ fn url(value: &JsValue, field: &str) -> Result<Option<String>, Invalid> {
     } else {
         return Err(invalid_option(field, "expected a URL string"));
     };
+    if text.trim().is_empty() {
+        return Err(invalid_option(
+            field,
+            "must not be empty (an empty URL is the page itself)",
+        ));
+    }
     let href = captured::absolute(&text).ok_or_else(|| invalid_option(field, "not a valid URL"))?;
     if !is_http(&href) {
         return Err(invalid_option(field, "must be an http(s) URL"));

@@ -11,15 +11,16 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
 use super::engine::Lend;
-use super::errors::{disposed, invalid_option, tw_error};
+use super::errors::{disposed, invalid_option, tw_error, Where};
 use super::events::{self, EVENTS};
 use super::manager::Manager;
 use super::options;
 use crate::browser::clock::now_ms;
-use crate::browser::post::{as_signal, BadInit, Post, Reply};
+use crate::browser::post::{as_signal, BadInit, Post, Reply, NO_RESPONSE, TIMED_OUT};
 use crate::browser::{captured, network};
-use crate::core::error::{concat, push_decimal};
-use crate::core::{Endpoint, Error, Input, Want};
+use crate::core::error::concat;
+use crate::core::{Error, Input, Operation, Want};
+use crate::decode::parse_error_response;
 
 /// Keeps the access token in WebAssembly memory and refreshes it silently through the
 /// HttpOnly refresh cookie.
@@ -90,6 +91,7 @@ impl TokenManager {
         }
         m.wait(
             Want::Start,
+            String::new(),
             None,
             Some(Box::new(|m: &Rc<Manager>| {
                 Ok(JsValue::from_str(m.phase().as_str()))
@@ -105,13 +107,14 @@ impl TokenManager {
             Ok((post, signal)) => {
                 let m = self.inner.clone();
                 let timeout_ms = m.options.timeout_ms;
+                let at = Where::new(Operation::SignIn, &post.url());
                 future_to_promise(async move {
                     let reply = post.send(timeout_ms, signal.clone(), true).await;
                     // An aborted sign-in takes no late answer.
                     if let Some(signal) = signal.filter(|s| s.aborted()) {
                         return Err(signal.reason());
                     }
-                    m.accept(&reply)
+                    m.accept(&reply, Some(&at))
                         .map(|phase| JsValue::from_str(phase.as_str()))
                 })
             }
@@ -132,6 +135,12 @@ impl TokenManager {
         } else {
             return Err(invalid_option("url", "expected a URL string"));
         };
+        if text.trim().is_empty() {
+            return Err(invalid_option(
+                "url",
+                "must not be empty (an empty URL is the page itself)",
+            ));
+        }
         let href =
             captured::absolute(&text).ok_or_else(|| invalid_option("url", "not a valid URL"))?;
         let signal = if init.is_object() {
@@ -175,7 +184,9 @@ impl TokenManager {
             header_date: f64::NAN,
             received_at: now_ms(),
         };
-        self.inner.accept(&reply).map(|phase| phase.as_str().into())
+        self.inner
+            .accept(&reply, None)
+            .map(|phase| phase.as_str().into())
     }
 
     /// `fetch`, plus `Authorization: Bearer` for allowed origins and one
@@ -244,7 +255,7 @@ impl TokenManager {
         if self.inner.gone() {
             return Promise::reject(&disposed());
         }
-        self.inner.wait(Want::Refresh, None, None)
+        self.inner.wait(Want::Refresh, String::new(), None, None)
     }
 
     /// Logs out at `logoutUrl` (if set) and clears memory at once, whatever the server
@@ -262,28 +273,39 @@ impl TokenManager {
             let _ = m.lend(Some(&post.headers()), &post.url(), false);
             Some(post)
         });
-        let sent = post.map(|post| post.send(m.options.timeout_ms, None, false));
+        let sent = post.map(|post| {
+            let at = Where::new(Operation::Logout, &post.url());
+            (at, post.send(m.options.timeout_ms, None, true))
+        });
         // The core settles whoever waits; a refresh in flight is abandoned first.
         m.logged_out();
         m.feed(Input::SignedOut);
         m.abort_refresh();
         future_to_promise(async move {
-            let Some(sent) = sent else {
+            let Some((at, sent)) = sent else {
                 return Ok(JsValue::UNDEFINED);
             };
             let reply = sent.await;
             let problem = match reply.status {
-                0 => Some(String::from("the logout request failed (network)")),
-                1 => Some(String::from("the logout request failed (timeout)")),
+                NO_RESPONSE => Some(Error::Network),
+                TIMED_OUT => Some(Error::Timeout),
                 200..=299 => None,
-                status => {
-                    let mut text = String::from("the logout endpoint answered ");
-                    push_decimal(&mut text, u64::from(status));
-                    Some(text)
-                }
+                status => Some(
+                    parse_error_response(
+                        u16::try_from(status).unwrap_or(u16::MAX),
+                        &reply.body,
+                        "",
+                        f64::NAN,
+                        0,
+                    )
+                    .error,
+                ),
             };
             if let Some(problem) = problem {
-                let message = concat(&[&problem, "; the session was cleared locally anyway"]);
+                let message = concat(&[
+                    &problem.message_at(Some(&at.at())),
+                    "; the session was cleared locally anyway",
+                ]);
                 m.emit("warning", &events::warning("logout_failed", &message));
             }
             Ok(JsValue::UNDEFINED)
@@ -321,6 +343,7 @@ impl TokenManager {
 
     /// Subscribes `handler` to `event`; returns the function that unsubscribes.
     pub fn on(&self, event: JsValue, handler: JsValue) -> Result<Function, JsValue> {
+        self.inner.alive()?;
         let name = event
             .as_string()
             .and_then(|name| EVENTS.iter().copied().find(|e| *e == name))
@@ -367,20 +390,17 @@ fn wait_to_lend(
 ) -> Promise {
     m.wait(
         Want::Token,
+        url.clone(),
         signal,
         Some(Box::new(move |m: &Rc<Manager>| {
             match m.lend(headers.as_ref(), &url, true)? {
                 Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
                 // Settled for a token that is gone again already: as late as the bound.
-                Lend::Wait => Err(from_error(Error::TokenExpired)),
+                Lend::Wait => Err(m.error_of(&Error::TokenExpired, &url)),
                 _ => Ok(JsValue::from_f64(-1.0)),
             }
         })),
     )
-}
-
-fn from_error(error: Error) -> JsValue {
-    super::errors::from_core(&error, Endpoint::Refresh)
 }
 
 /// A request on its way with the token.

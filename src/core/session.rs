@@ -492,7 +492,7 @@ impl Session {
             retry_after_ms,
         } = failure;
         self.last_error = Some(error.clone());
-        if matches!(error, Error::InvalidGrant { .. } | Error::OAuth { .. }) {
+        if matches!(error, Error::InvalidGrant(_) | Error::OAuth(_)) {
             self.refresh = Refresh::Scheduled;
             self.end(Phase::SignedOut, EndReason::InvalidGrant, error, fx);
             return;

@@ -1,6 +1,7 @@
 //! State machine tests with a manual clock.
 
 use super::*;
+use crate::core::error::Answer;
 use crate::core::expiry::ExpirySource;
 use crate::core::retry::RetryPolicy;
 
@@ -404,12 +405,12 @@ fn exhausted_cycle_without_usable_token_rejects_everyone_and_ends_the_session() 
     h.now = T0 + HOUR + 1;
     assert_eq!(sends(&h.wait(1, Want::Token)), 1);
     h.wait(2, Want::Refresh);
-    h.step(failed(Error::Server { status: 502 }));
+    h.step(failed(Error::Server(Answer::bare(502))));
     h.now = h.s.next_retry_at_ms().unwrap();
     h.step(Input::TimerFired);
-    let fx = h.step(failed(Error::Server { status: 502 }));
+    let fx = h.step(failed(Error::Server(Answer::bare(502))));
     assert_eq!(refresh_errors(&fx), [("server_error", 2, None)]);
-    let e = Error::Server { status: 502 };
+    let e = Error::Server(Answer::bare(502));
     assert_eq!(settles(&fx), [(1, Err(e.clone())), (2, Err(e))]);
     // No usable token and none coming: the session says so, once.
     assert_eq!(states(&fx), [Phase::SignedOut]);
@@ -439,7 +440,7 @@ fn retry_after_is_respected() {
     h.step(Input::ForceRefresh);
     h.rand = 0.0;
     let f = RefreshFailure {
-        error: Error::RateLimited,
+        error: Error::RateLimited(Answer::bare(429)),
         retry_after_ms: Some(20_000),
     };
     let fx = h.step(Input::RefreshFailed(f));
@@ -590,8 +591,11 @@ fn non_transient_error_with_expired_token_fails_waiters_and_ends_the_session() {
     let mut h = H::signed_in();
     h.now = T0 + HOUR + 5;
     h.wait(1, Want::Token);
-    let fx = h.step(failed(Error::HttpStatus { status: 404 }));
-    assert_eq!(settles(&fx), [(1, Err(Error::HttpStatus { status: 404 }))]);
+    let fx = h.step(failed(Error::HttpStatus(Answer::bare(404))));
+    assert_eq!(
+        settles(&fx),
+        [(1, Err(Error::HttpStatus(Answer::bare(404))))]
+    );
     assert_eq!(h.s.phase(), Phase::SignedOut);
 }
 
@@ -1126,13 +1130,13 @@ fn every_wait_settles_within_its_bound() {
     r.grant("t", HOUR);
     r.wait(1, Want::Refresh);
     r.step(Input::RefreshFailed(RefreshFailure {
-        error: Error::RateLimited,
+        error: Error::RateLimited(Answer::bare(429)),
         retry_after_ms: Some(3_600_000),
     }));
     r.now += r.s.wait_bound_ms(Want::Refresh);
     assert_eq!(
         settles(&r.step(Input::Wake)),
-        [(1, Err(Error::RateLimited))]
+        [(1, Err(Error::RateLimited(Answer::bare(429))))]
     );
 }
 
