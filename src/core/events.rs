@@ -48,6 +48,9 @@ pub enum EndReason {
     Expired,
     /// The instance was disposed while signed in.
     Disposed,
+    /// A grant (refresh, restore, sign-in, `acceptTokenResponse`) is for another subject
+    /// than the token in memory: the old user's session is over, the new user's begins.
+    UserChanged,
 }
 
 impl EndReason {
@@ -58,6 +61,7 @@ impl EndReason {
             EndReason::InvalidGrant => "invalid_grant",
             EndReason::Expired => "expired",
             EndReason::Disposed => "disposed",
+            EndReason::UserChanged => "user-changed",
         }
     }
 }
@@ -233,8 +237,18 @@ mod tests {
             EndReason::InvalidGrant,
             EndReason::Expired,
             EndReason::Disposed,
+            EndReason::UserChanged,
         ];
         let names: Vec<_> = reasons.iter().map(|r| r.as_str()).collect();
-        assert_eq!(names, ["logout", "invalid_grant", "expired", "disposed"]);
+        assert_eq!(
+            names,
+            [
+                "logout",
+                "invalid_grant",
+                "expired",
+                "disposed",
+                "user-changed"
+            ]
+        );
     }
 }

@@ -300,6 +300,7 @@ fn to_input(op: &Op, session: &Session, now: u64) -> Input {
             expiry_source: ExpirySource::ExpiresIn,
             claims: None,
             scope: None,
+            subject: None,
         }),
         Op::Failed {
             which,
@@ -333,6 +334,7 @@ fn to_input(op: &Op, session: &Session, now: u64) -> Input {
             expiry_source: ExpirySource::ExpiresIn,
             claims: None,
             scope: None,
+            subject: None,
         }),
         Op::Dispose => Input::Dispose,
         // Rewritten with real ids by `Callers::input`.

@@ -20,7 +20,7 @@
 //! made after the operation that raised the event. A give-up settles every caller at
 //! once. A caller whose `AbortSignal` fires leaves with [`Input::Cancel`].
 
-use super::claims::Claims;
+use super::claims::{Claims, Subject};
 use super::error_response::RefreshFailure;
 use super::retry::backoff_delay_ms;
 use super::schedule::{refresh_at_ms, RefreshBudget};
@@ -83,6 +83,8 @@ pub struct Session {
     expires_at_ms: u64,
     refresh_at_ms: u64,
     claims: Option<Claims>,
+    /// Whom the token in memory is for, if known (see [`TokenGrant::subject`]).
+    subject: Option<Subject>,
     generation: u64,
     refresh: Refresh,
     attempt: u32,
@@ -111,6 +113,7 @@ impl Session {
             expires_at_ms: 0,
             refresh_at_ms: 0,
             claims: None,
+            subject: None,
             generation: 0,
             refresh: Refresh::Scheduled,
             attempt: 0,
@@ -453,11 +456,25 @@ impl Session {
             lifetime_ms,
             dropped_refresh_token,
             claims,
+            subject,
             ..
         } = grant;
+        // Another user's token (the cookie is the origin's: a sign-in in another tab or
+        // by another manager replaced it): the old session ends first, so the app never
+        // shows one user's data under another's token. Without a subject on either side
+        // (opaque tokens without an id_token) nothing can be compared.
+        let switched = self.phase == Phase::SignedIn
+            && matches!((&self.subject, &subject), (Some(old), Some(new)) if old != new);
+        if switched {
+            self.set_phase(Phase::SignedOut, fx);
+            fx.push(Effect::Emit(Event::SessionEnded {
+                reason: EndReason::UserChanged,
+            }));
+        }
         // Assigning drops (and so zeroizes) the previous token.
         self.token = Some(token);
         self.claims = claims;
+        self.subject = subject;
         self.expires_at_ms = expires_at_ms;
         self.refresh_at_ms = refresh_at_ms(expires_at_ms, lifetime_ms, self.config.refresh_lead_ms);
         self.generation = self.generation.saturating_add(1);
@@ -675,6 +692,7 @@ impl Session {
         }
         self.token = None;
         self.claims = None;
+        self.subject = None;
         self.expires_at_ms = 0;
         self.refresh_at_ms = 0;
         self.refresh = Refresh::Scheduled;
