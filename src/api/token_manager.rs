@@ -13,6 +13,7 @@ use web_sys::AbortSignal;
 use super::engine::Lend;
 use super::errors::{disposed, invalid_option, tw_error, Where};
 use super::events::{self, EVENTS};
+use super::log::Entry;
 use super::manager::Manager;
 use super::options;
 use crate::browser::clock::now_ms;
@@ -108,6 +109,11 @@ impl TokenManager {
                 let m = self.inner.clone();
                 let timeout_ms = m.options.timeout_ms;
                 let at = Where::new(Operation::SignIn, &post.url());
+                m.log(&Entry::Sent {
+                    operation: Operation::SignIn.as_str(),
+                    endpoint: &at.endpoint,
+                    attempt: None,
+                });
                 future_to_promise(async move {
                     let reply = post.send(timeout_ms, signal.clone(), true).await;
                     // An aborted sign-in takes no late answer.
@@ -209,7 +215,12 @@ impl TokenManager {
         let headers = captured::request_headers(&request);
         // The core decides on the URL the browser serialized.
         let url = captured::request_url(&request);
-        if captured::has(&headers, "Authorization") || !m.allows(&url) {
+        if captured::has(&headers, "Authorization") {
+            log_request(m, &url, false, "has-authorization");
+            return network::send(&request);
+        }
+        if !m.allows(&url) {
+            log_request(m, &url, false, "not-allowed");
             return network::send(&request);
         }
         // A body can be read once: a request with one is cloned before it is sent, except
@@ -234,18 +245,39 @@ impl TokenManager {
             signal,
         };
         match lent {
-            Lend::Token(generation) => send.checked(m, generation),
+            Lend::Token(generation) => {
+                log_request(m, &url, true, "token");
+                send.checked(m, generation)
+            }
             Lend::Wait => {
+                let logged = m.logging().then(|| url.clone());
                 let waited = wait_to_lend(m, Some(headers), url, send.signal.clone());
                 let m = m.clone();
                 future_to_promise(async move {
-                    match JsFuture::from(waited).await?.as_f64() {
-                        Some(g) if g >= 1.0 => JsFuture::from(send.checked(&m, g as u64)).await,
-                        _ => JsFuture::from(network::send(&send.request)).await,
+                    let g = JsFuture::from(waited).await?.as_f64().unwrap_or(-1.0);
+                    if let Some(url) = logged {
+                        let (bearer, reason) = if g >= 1.0 {
+                            (true, "token")
+                        } else {
+                            (false, "no-token")
+                        };
+                        log_request(&m, &url, bearer, reason);
+                    }
+                    if g >= 1.0 {
+                        JsFuture::from(send.checked(&m, g as u64)).await
+                    } else {
+                        JsFuture::from(network::send(&send.request)).await
                     }
                 })
             }
-            Lend::NoSession | Lend::NotAllowed | Lend::Failed(_) => network::send(&send.request),
+            Lend::NoSession => {
+                log_request(m, &url, false, "no-session");
+                network::send(&send.request)
+            }
+            Lend::NotAllowed | Lend::Failed(_) => {
+                log_request(m, &url, false, "no-token");
+                network::send(&send.request)
+            }
         }
     }
 
@@ -275,6 +307,11 @@ impl TokenManager {
         });
         let sent = post.map(|post| {
             let at = Where::new(Operation::Logout, &post.url());
+            m.log(&Entry::Sent {
+                operation: Operation::Logout.as_str(),
+                endpoint: &at.endpoint,
+                attempt: None,
+            });
             (at, post.send(m.options.timeout_ms, None, true))
         });
         // The core settles whoever waits; a refresh in flight is abandoned first.
@@ -301,6 +338,11 @@ impl TokenManager {
                     .error,
                 ),
             };
+            m.log(&Entry::Answered {
+                operation: Operation::Logout.as_str(),
+                status: reply.responded().then_some(reply.status),
+                outcome: problem.as_ref().map_or("ok", Error::code),
+            });
             if let Some(problem) = problem {
                 let message = concat(&[
                     &problem.message_at(Some(&at.at())),
@@ -403,6 +445,18 @@ fn wait_to_lend(
     )
 }
 
+/// Logs how a `tm.fetch` request to `url` goes out (its origin only).
+fn log_request(m: &Manager, url: &str, bearer: bool, reason: &str) {
+    if m.logging() {
+        let origin = captured::origin(url).unwrap_or_default();
+        m.log(&Entry::Request {
+            origin: &origin,
+            bearer,
+            reason,
+        });
+    }
+}
+
 /// A request on its way with the token.
 pub struct Send {
     request: JsValue,
@@ -452,6 +506,10 @@ impl Send {
         };
         let headers = captured::request_headers(&retry);
         let url = captured::request_url(&retry);
+        if m.logging() {
+            let origin = captured::origin(&url).unwrap_or_default();
+            m.log(&Entry::UnauthorizedRetry { origin: &origin });
+        }
         let newer = match m.lend(Some(&headers), &url, true) {
             Ok(Lend::Token(g)) => Ok(g as f64),
             Ok(Lend::Wait) => {

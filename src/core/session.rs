@@ -288,6 +288,24 @@ impl Session {
         }
     }
 
+    /// Failed attempts in the current refresh cycle (the next request is attempt + 1).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// When the next refresh (or retry) goes out by itself (local ms), if one is
+    /// scheduled: for the log's `refresh-scheduled`.
+    pub fn next_refresh_at_ms(&self) -> Option<u64> {
+        if !self.is_active() {
+            return None;
+        }
+        match self.refresh {
+            Refresh::InFlight | Refresh::Offline => None,
+            Refresh::RetryAt(t) | Refresh::BudgetAt(t) | Refresh::Parked(t) => Some(t),
+            Refresh::Scheduled => (self.phase == Phase::SignedIn).then_some(self.refresh_at_ms),
+        }
+    }
+
     /// How many callers are waiting.
     pub fn waiting(&self) -> usize {
         self.waiters.len()
@@ -723,15 +741,7 @@ impl Session {
 
     /// The one timer serves the refresh schedule and the waiters' bounds.
     fn desired_timer(&self) -> Option<u64> {
-        let refresh = if self.is_active() {
-            match self.refresh {
-                Refresh::InFlight | Refresh::Offline => None,
-                Refresh::RetryAt(t) | Refresh::BudgetAt(t) | Refresh::Parked(t) => Some(t),
-                Refresh::Scheduled => (self.phase == Phase::SignedIn).then_some(self.refresh_at_ms),
-            }
-        } else {
-            None
-        };
+        let refresh = self.next_refresh_at_ms();
         let deadline = self.waiters.iter().map(|w| w.deadline_ms).min();
         match (refresh, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
