@@ -2,6 +2,7 @@ import type { TokenManager, TokenManagerOptions, TokenWardenError } from './type
 
 export type {
   ErrorCode,
+  LogEntry,
   RetryOptions,
   SessionState,
   TokenManager,
@@ -10,6 +11,8 @@ export type {
   TokenManagerEventUnion,
   TokenManagerOptions,
   TokenWardenError,
+  TokenWardenOperation,
+  WarningCode,
 } from './types.js';
 
 /** The package version, e.g. `"0.1.0"`. */

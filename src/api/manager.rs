@@ -27,6 +27,7 @@ use crate::browser::tabs::{self, Channel, Heard};
 use crate::browser::wake::{self, Signal, WakeListeners};
 use crate::browser::{captured, locks, network, timer};
 use crate::core::error::concat;
+use crate::core::events::warning;
 use crate::core::{Effect, Error, Event, Input, Operation, Phase, Want};
 
 /// What a settled caller runs (in the same task as the settle, so nothing runs between
@@ -138,13 +139,13 @@ impl Manager {
             let mut st = manager.state.borrow_mut();
             if channel.is_none() {
                 st.pending_warnings.push((
-                    "no_broadcast_channel",
+                    warning::NO_BROADCAST_CHANNEL,
                     "this browser has no BroadcastChannel: other tabs do not hear of sign-in and sign-out",
                 ));
             }
             if !locks::available() {
                 st.pending_warnings.push((
-                    "no_web_locks",
+                    warning::NO_WEB_LOCKS,
                     "this browser has no Web Locks: refreshes are not coordinated across tabs",
                 ));
             }

@@ -20,6 +20,7 @@ use crate::browser::clock::now_ms;
 use crate::browser::post::{as_signal, BadInit, Post, Reply, NO_RESPONSE, TIMED_OUT};
 use crate::browser::{captured, network};
 use crate::core::error::concat;
+use crate::core::events::warning;
 use crate::core::{Error, Input, Operation, Want};
 use crate::decode::parse_error_response;
 
@@ -348,7 +349,7 @@ impl TokenManager {
                     &problem.message_at(Some(&at.at())),
                     "; the session was cleared locally anyway",
                 ]);
-                m.emit("warning", &events::warning("logout_failed", &message));
+                m.emit("warning", &events::warning(warning::LOGOUT_FAILED, &message));
             }
             Ok(JsValue::UNDEFINED)
         })

@@ -29,7 +29,7 @@ use super::token_response::TokenGrant;
 use super::{Error, MAX_WAIT_MS};
 
 pub use super::config::Config;
-pub use super::events::{Effect, EndReason, Event, Input, Phase, Want};
+pub use super::events::{warning, Effect, EndReason, Event, Input, Phase, Want};
 
 const WARN_REFRESH_TOKEN_IN_BODY: &str = "the token response contained a refresh_token; it was discarded because refresh tokens belong in the HttpOnly cookie";
 const WARN_TOO_MANY_REFRESHES: &str = "refreshes are paused because the per-minute ceiling was hit; check the token lifetime and the clock";
@@ -504,7 +504,7 @@ impl Session {
         fx.push(Effect::Emit(Event::Refreshed { expires_at_ms }));
         if dropped_refresh_token {
             fx.push(Effect::Emit(Event::Warning {
-                code: "refresh_token_in_body",
+                code: warning::REFRESH_TOKEN_IN_BODY,
                 message: WARN_REFRESH_TOKEN_IN_BODY.into(),
             }));
         }
@@ -687,7 +687,7 @@ impl Session {
         if !self.budget_warned {
             self.budget_warned = true;
             fx.push(Effect::Emit(Event::Warning {
-                code: "too_many_refreshes",
+                code: warning::TOO_MANY_REFRESHES,
                 message: WARN_TOO_MANY_REFRESHES.into(),
             }));
         }
