@@ -349,7 +349,10 @@ impl TokenManager {
                     &problem.message_at(Some(&at.at())),
                     "; the session was cleared locally anyway",
                 ]);
-                m.emit("warning", &events::warning(warning::LOGOUT_FAILED, &message));
+                m.emit(
+                    "warning",
+                    &events::warning(warning::LOGOUT_FAILED, &message),
+                );
             }
             Ok(JsValue::UNDEFINED)
         })

@@ -296,7 +296,11 @@ mod tests {
             include_str!("../api/manager.rs"),
             include_str!("../api/token_manager.rs"),
         ] {
-            for code in ["\"refresh_token_in_body\"", "\"logout_failed\"", "\"no_web_locks\""] {
+            for code in [
+                "\"refresh_token_in_body\"",
+                "\"logout_failed\"",
+                "\"no_web_locks\"",
+            ] {
                 assert!(!source.contains(code), "use events::warning::* for {code}");
             }
         }
