@@ -129,6 +129,15 @@ async fn every_flow_is_logged_and_no_token_reaches_the_logger() {
     assert!(log.has(r#"{"type":"retry-scheduled","attempt":1,"code":"server_error","at":"#));
     assert!(log.has(r#""attempt":2}"#), "the second attempt is numbered");
 
+    server.always(Some(Answer::unavailable()));
+    settle(tm.refresh()).await.expect_err("gives up");
+    server.always(None);
+    assert!(
+        log.has(r#"{"type":"gave-up","attempt":5,"code":"server_error"}"#),
+        "{:?}",
+        log.all()
+    );
+
     // Sign-in and acceptTokenResponse.
     let login = server.url("/auth/login");
     let _ = settle(tm.sign_in(
@@ -165,7 +174,7 @@ async fn every_flow_is_logged_and_no_token_reaches_the_logger() {
     assert!(log3.has(
         r#"{"type":"answered","operation":"refresh","status":400,"outcome":"invalid_grant"}"#
     ));
-    assert!(log3.has(r#"{"type":"gave-up","attempt":1,"code":"invalid_grant"}"#));
+    assert!(log3.has(r#"{"type":"state","state":"signed-out"}"#));
 
     let secrets = [accepted, "pw-secret-42".to_owned()];
     assert_no_secret(&log, &server, &secrets);
