@@ -1,19 +1,14 @@
 //! The debug log (`logger` / `debug: true` options): one structured entry per decision
-//! the manager takes, as serde types written with `serde_wasm_bindgen` (absent values as
-//! `null`). An entry names operations, endpoints (without query or fragment), origins,
+//! the manager takes, written as a plain object by one non-generic loop (a serde
+//! `Serialize` per variant cost several KB of wasm); absent values are `null`. An entry names operations, endpoints (without query or fragment), origins,
 //! statuses, codes and counts; never a token, a cookie, a header value or a body.
 //! `LogEntry` in `types.d.ts` is the same union.
 
-use serde::Serialize;
+use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
 /// One log entry; `type` tells which (kebab-case), the fields are camelCase.
-#[derive(Debug, Serialize)]
-#[serde(
-    tag = "type",
-    rename_all = "kebab-case",
-    rename_all_fields = "camelCase"
-)]
+#[derive(Debug)]
 pub enum Entry<'a> {
     /// The next refresh (or retry) is due at `at` (ms since the epoch), `in_ms` from now.
     RefreshScheduled {
@@ -110,8 +105,103 @@ pub enum Entry<'a> {
     },
 }
 
-/// The entry as a JS object.
+fn text(value: &str) -> JsValue {
+    JsValue::from_str(value)
+}
+
+fn number(value: f64) -> JsValue {
+    JsValue::from_f64(value)
+}
+
+fn count(value: Option<u32>) -> JsValue {
+    value.map_or(JsValue::NULL, |n| number(f64::from(n)))
+}
+
+/// `{ type, ...fields }` as a plain object.
+fn object(kind: &str, fields: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    let _ = Reflect::set(&object, &text("type"), &text(kind));
+    for (key, value) in fields {
+        let _ = Reflect::set(&object, &text(key), value);
+    }
+    object.into()
+}
+
+/// The entry as a JS object: `{ type: 'refresh-scheduled', at, inMs }`, ... (see
+/// `LogEntry` in `types.d.ts`).
 pub fn to_js(entry: &Entry<'_>) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-    entry.serialize(&serializer).unwrap_or(JsValue::NULL)
+    match *entry {
+        Entry::RefreshScheduled { at, in_ms } => object(
+            "refresh-scheduled",
+            &[("at", number(at)), ("inMs", number(in_ms))],
+        ),
+        Entry::Sent {
+            operation,
+            endpoint,
+            attempt,
+        } => object(
+            "sent",
+            &[
+                ("operation", text(operation)),
+                ("endpoint", text(endpoint)),
+                ("attempt", count(attempt)),
+            ],
+        ),
+        Entry::Answered {
+            operation,
+            status,
+            outcome,
+        } => object(
+            "answered",
+            &[
+                ("operation", text(operation)),
+                ("status", count(status)),
+                ("outcome", text(outcome)),
+            ],
+        ),
+        Entry::RetryScheduled {
+            attempt,
+            code,
+            at,
+            in_ms,
+        } => object(
+            "retry-scheduled",
+            &[
+                ("attempt", count(Some(attempt))),
+                ("code", text(code)),
+                ("at", number(at)),
+                ("inMs", number(in_ms)),
+            ],
+        ),
+        Entry::GaveUp { attempt, code } => object(
+            "gave-up",
+            &[("attempt", count(Some(attempt))), ("code", text(code))],
+        ),
+        Entry::Waiting { want, count: n } => object(
+            "waiting",
+            &[("want", text(want)), ("count", count(Some(n)))],
+        ),
+        Entry::Request {
+            origin,
+            bearer,
+            reason,
+        } => object(
+            "request",
+            &[
+                ("origin", text(origin)),
+                ("bearer", JsValue::from_bool(bearer)),
+                ("reason", text(reason)),
+            ],
+        ),
+        Entry::UnauthorizedRetry { origin } => {
+            object("unauthorized-retry", &[("origin", text(origin))])
+        }
+        Entry::TabMessage { direction, message } => object(
+            "tab-message",
+            &[("direction", text(direction)), ("message", text(message))],
+        ),
+        Entry::State { state } => object("state", &[("state", text(state))]),
+        Entry::SessionEnded { reason } => object("session-ended", &[("reason", text(reason))]),
+        Entry::Warning { code } => object("warning", &[("code", text(code))]),
+    }
 }
