@@ -357,3 +357,43 @@ async fn a_handler_that_throws_is_reported_and_the_others_still_run() {
     assert_eq!(fetch_status(&tm, "/api/me").await, 200);
     settle(tm.refresh()).await.expect("refreshes");
 }
+
+#[wasm_bindgen_test]
+async fn a_call_that_waits_out_its_bound_names_its_own_request() {
+    let server = Server::new(60.0);
+    let (tm, _events) = manager(&server, json!({"requestTimeoutMs": 100}));
+    server.push(Answer::hang());
+    let error = settle(tm.fetch(s("/api/me?q=secret#frag"), JsValue::UNDEFINED))
+        .await
+        .expect_err("no token in time");
+    let msg = assert_tw_error(&error, "token_expired");
+    let endpoint = format!("{}/api/me", page_origin());
+    assert_eq!(
+        msg,
+        format!("request at {endpoint}: no valid access token could be obtained in time")
+    );
+    let [operation, at, status, server_error, _] = fields(&error);
+    assert_eq!(operation.as_string().as_deref(), Some("request"));
+    assert_eq!(at.as_string(), Some(endpoint));
+    assert!(status.is_null() && server_error.is_null());
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_logout_is_a_warning_that_names_the_endpoint_and_the_answer() {
+    let server = Server::new(60.0);
+    let logout = server.url("/auth/logout");
+    let (tm, events) = signed_in(&server, json!({ "logoutUrl": logout })).await;
+    server.logout_answer(Answer::status(403, r#"{"error":"csrf"}"#));
+    settle(tm.logout()).await.expect("logout resolves");
+    let warnings = events.all("warning");
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(text(&warnings[0], "code"), "logout_failed");
+    assert_eq!(
+        text(&warnings[0], "message"),
+        format!(
+            "logout at {}{logout} was refused: HTTP 403 csrf; the session was cleared locally anyway",
+            page_origin()
+        )
+    );
+    assert_eq!(tm.state(), "signed-out");
+}
