@@ -3,6 +3,7 @@ import type { TokenManager, TokenManagerOptions, TokenWardenError } from './type
 export type {
   ErrorCode,
   JwtClaims,
+  LogEntry,
   RetryOptions,
   SessionState,
   TokenManager,
@@ -12,6 +13,8 @@ export type {
   TokenManagerOn,
   TokenManagerOptions,
   TokenWardenError,
+  TokenWardenOperation,
+  WarningCode,
 } from './types.js';
 
 /** The package version, e.g. `"0.1.0"`. */

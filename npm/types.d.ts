@@ -28,11 +28,75 @@ export type ErrorCode =
   | 'load_failed'
   | 'unsupported_environment';
 
-/** What token-warden throws and rejects with. Its message never contains a token. */
+/** The operation a `TokenWardenError` is about: `signIn()`, a refresh (restore, silent refresh, `refresh()`), `logout()`, or a `tm.fetch` request. */
+export type TokenWardenOperation = 'sign-in' | 'refresh' | 'logout' | 'request';
+
+/**
+ * What token-warden throws and rejects with. Its message never contains a token; it names
+ * the operation, the endpoint, the HTTP status and what the server said, e.g.
+ * `sign-in at https://app.example/auth/login was refused: HTTP 401 invalid_grant (Invalid username or password)`.
+ * The five request fields are always present: `null` when they do not apply (an error
+ * about no request, such as `invalid_options`, `disposed`, `not_signed_in`).
+ */
 export interface TokenWardenError extends Error {
   readonly name: 'TokenWardenError';
   readonly code: ErrorCode;
+  /** The operation that failed; null for an error about no request. */
+  readonly operation: TokenWardenOperation | null;
+  /** The absolute URL of the request, without query or fragment; null for an error about no request. */
+  readonly endpoint: string | null;
+  /** The HTTP status of the server's error answer; null without a response (network, timeout) or for an error about the body of a 2xx. */
+  readonly status: number | null;
+  /** The server's RFC 6749 §5.2 `error` (sanitized: printable ASCII, at most 200 characters), for any status; null if the body had none. */
+  readonly serverError: string | null;
+  /** The server's `error_description`, sanitized the same way; null if none. */
+  readonly serverErrorDescription: string | null;
 }
+
+/** Every `code` of the `warning` event. Stable across releases. */
+export type WarningCode =
+  | 'refresh_token_in_body'
+  | 'too_many_refreshes'
+  | 'logout_failed'
+  | 'no_broadcast_channel'
+  | 'no_web_locks';
+
+/**
+ * One entry of the debug log (`logger` / `debug: true`): one per decision the manager
+ * takes, told apart by `type`. Entries name operations, endpoints (without query or
+ * fragment), origins, statuses, codes and counts; never a token, a cookie, a header value
+ * or a body.
+ */
+export type LogEntry =
+  /** The next refresh (or retry) goes out at `at` (ms since the epoch), `inMs` from now. */
+  | { type: 'refresh-scheduled'; at: number; inMs: number }
+  /** One of token-warden's own requests went out; `attempt` (1-based, within the refresh cycle) for a refresh, else null. */
+  | { type: 'sent'; operation: 'sign-in' | 'refresh' | 'logout'; endpoint: string; attempt: number | null }
+  /** It was answered: `status` null without a response; `outcome` is `'ok'` or the error code. */
+  | { type: 'answered'; operation: 'sign-in' | 'refresh' | 'logout'; status: number | null; outcome: 'ok' | ErrorCode }
+  /** A refresh attempt failed and is retried at `at` (backoff). */
+  | { type: 'retry-scheduled'; attempt: number; code: ErrorCode; at: number; inMs: number }
+  /** The refresh cycle gave up after `attempt` attempts. */
+  | { type: 'gave-up'; attempt: number; code: ErrorCode }
+  /** A caller waits (`token`: a `tm.fetch` or `accessToken()`; `start`; `refresh`); `count` callers wait now. */
+  | { type: 'waiting'; want: 'token' | 'start' | 'refresh'; count: number }
+  /** A `tm.fetch` request went out to `origin` with the bearer or without, and why. */
+  | {
+      type: 'request';
+      origin: string;
+      bearer: boolean;
+      reason: 'token' | 'not-allowed' | 'has-authorization' | 'no-session' | 'no-token';
+    }
+  /** A request to `origin` got a 401 asking for a new token: it is retried once after a refresh. */
+  | { type: 'unauthorized-retry'; origin: string }
+  /** A message to (`posted`) or from (`heard`) another tab of the app. */
+  | { type: 'tab-message'; direction: 'posted' | 'heard'; message: 'signed-in' | 'refreshed' | 'ended' }
+  /** The session state changed. */
+  | { type: 'state'; state: SessionState }
+  /** The session ended (as the `session-ended` event says). */
+  | { type: 'session-ended'; reason: 'logout' | 'invalid_grant' | 'expired' | 'disposed' | 'user-changed' }
+  /** A `warning` event was emitted. */
+  | { type: 'warning'; code: WarningCode };
 
 /** Backoff of failed refreshes: exponential with full jitter. */
 export interface RetryOptions {
@@ -73,6 +137,10 @@ export interface TokenManagerOptions {
   exposeAccessToken?: boolean;
   /** A ceiling on refresh requests per rolling minute, so a bad clock or server cannot cause a loop. Default 10. */
   maxRefreshesPerMinute?: number;
+  /** Called with one `LogEntry` per decision (never a token). One that throws is reported through `reportError` and breaks nothing. Default: none. */
+  logger?: (entry: LogEntry) => void;
+  /** Log every entry to `console.debug`, prefixed `token-warden` (with or without `logger`). Default false. */
+  debug?: boolean;
 }
 
 /** Payloads of the events, by name. None of them ever carries a token. */
@@ -85,9 +153,12 @@ export interface TokenManagerEventMap {
   'refresh-error': { code: ErrorCode; attempt: number; retryAt: number | null };
   /**
    * A signed-in session ended. `expired`: the token expired and the refresh cycle gave up,
-   * so no usable token is left (`start()` tries the cookie again).
+   * so no usable token is left (`start()` tries the cookie again). `user-changed`: a grant
+   * (refresh, restore, sign-in, `acceptTokenResponse`) is for another subject (JWT `sub`)
+   * than the token in memory; `state` `signed-out` then `signed-in` and `refreshed` follow
+   * for the new user.
    */
-  'session-ended': { reason: 'logout' | 'invalid_grant' | 'expired' | 'disposed' };
+  'session-ended': { reason: 'logout' | 'invalid_grant' | 'expired' | 'disposed' | 'user-changed' };
   /** Something is off but the session goes on (e.g. `refresh_token_in_body`, `logout_failed`). */
   warning: { code: string; message: string };
 }

@@ -18,8 +18,12 @@ mod support;
 
 #[path = "token_manager/api.rs"]
 mod api;
+#[path = "token_manager/diagnostics.rs"]
+mod diagnostics;
 #[path = "token_manager/fetch.rs"]
 mod fetch;
+#[path = "token_manager/logger.rs"]
+mod logger;
 #[path = "token_manager/options.rs"]
 mod options;
 #[path = "token_manager/refresh.rs"]
@@ -28,3 +32,5 @@ mod refresh;
 mod session;
 #[path = "token_manager/tabs.rs"]
 mod tabs;
+#[path = "token_manager/user_switch.rs"]
+mod user_switch;

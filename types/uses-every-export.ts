@@ -110,7 +110,7 @@ tm.on('refresh-error', (e) => {
   console.log(code, e.attempt, retryAt);
 });
 tm.on('session-ended', ({ reason }) => {
-  const r: 'logout' | 'invalid_grant' | 'expired' | 'disposed' = reason;
+  const r: 'logout' | 'invalid_grant' | 'expired' | 'disposed' | 'user-changed' = reason;
   console.log(r);
 });
 tm.on('warning', ({ code, message }) => console.log(code, message));

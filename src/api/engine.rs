@@ -59,13 +59,14 @@ impl Engine {
     /// Answers a refresh (`accepted` false) or takes a token response the app obtained
     /// itself (`accepted` true: sign-in, `acceptTokenResponse`). A refused app response
     /// is `Err` and leaves the session untouched.
+    /// The second value is the outcome for the log: `ok` or the error code.
     pub fn reply(
         &mut self,
         reply: &Reply,
         now: f64,
         rand: f64,
         accepted: bool,
-    ) -> Result<Vec<Effect>, Error> {
+    ) -> (Result<Vec<Effect>, Error>, &'static str) {
         let received_at = ms(reply.received_at);
         let outcome = match reply.status {
             NO_RESPONSE => Err(RefreshFailure::from(Error::Network)),
@@ -83,13 +84,17 @@ impl Engine {
                 received_at,
             )),
         };
+        let code = match &outcome {
+            Ok(_) => "ok",
+            Err(failure) => failure.error.code(),
+        };
         let input = match (outcome, accepted) {
             (Ok(grant), true) => Input::Accepted(grant),
             (Ok(grant), false) => Input::Granted(grant),
-            (Err(failure), true) => return Err(failure.error),
+            (Err(failure), true) => return (Err(failure.error), code),
             (Err(failure), false) => Input::RefreshFailed(failure),
         };
-        Ok(self.step(input, now, rand))
+        (Ok(self.step(input, now, rand)), code)
     }
 
     /// Whether a request to the serialized `url` may carry the token: its origin is one
@@ -182,6 +187,16 @@ impl Engine {
     /// When the token usable at `now` expires (local ms).
     pub fn expires_at(&self, now: f64) -> Option<u64> {
         self.session.expires_at_ms(ms(now))
+    }
+
+    /// Failed attempts of the current refresh cycle.
+    pub fn attempt(&self) -> u32 {
+        self.session.attempt()
+    }
+
+    /// When the next refresh goes out by itself (local ms), if scheduled.
+    pub fn next_refresh_at_ms(&self) -> Option<u64> {
+        self.session.next_refresh_at_ms()
     }
 
     /// The generation of the current token (bumps on every grant).

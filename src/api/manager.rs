@@ -15,8 +15,9 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{AbortController, AbortSignal};
 
 use super::engine::{Engine, Lend};
-use super::errors::from_core;
+use super::errors::{from_core, Where};
 use super::events;
+use super::log::{self, Entry};
 use super::options::Options;
 use super::token_manager::Send;
 use crate::browser::clock::{now_ms, rand01};
@@ -26,7 +27,8 @@ use crate::browser::tabs::{self, Channel, Heard};
 use crate::browser::wake::{self, Signal, WakeListeners};
 use crate::browser::{captured, locks, network, timer};
 use crate::core::error::concat;
-use crate::core::{Effect, Endpoint, Error, Event, Input, Phase, Want};
+use crate::core::events::warning;
+use crate::core::{Effect, Error, Event, Input, Operation, Phase, Want};
 
 /// What a settled caller runs (in the same task as the settle, so nothing runs between
 /// them) to produce the value its promise resolves with.
@@ -37,6 +39,9 @@ struct Waiter {
     resolve: Function,
     reject: Function,
     on_ok: Option<OnOk>,
+    /// The URL of the `tm.fetch` call waiting (empty for the others): a `token_expired`
+    /// names it.
+    request: String,
     _on_abort: Option<Listener>,
 }
 
@@ -68,6 +73,10 @@ type After = Closure<dyn FnMut(bool, JsValue, f64) -> JsValue>;
 pub struct Manager {
     /// The validated options.
     pub options: Options,
+    /// The refresh endpoint, as its errors name it.
+    refresh_where: Where,
+    /// The refresh time last logged (`refresh-scheduled`).
+    logged_refresh_at: Cell<Option<u64>>,
     state: RefCell<State>,
     sends: RefCell<BTreeMap<u64, (Send, u64)>>,
     last_send: Cell<u64>,
@@ -103,6 +112,8 @@ impl Manager {
                 wake: None,
                 pending_warnings: Vec::new(),
             }),
+            refresh_where: Where::new(Operation::Refresh, &options.refresh_url),
+            logged_refresh_at: Cell::new(None),
             options,
             gone: Cell::new(false),
             from_other_tab: Cell::new(false),
@@ -128,13 +139,13 @@ impl Manager {
             let mut st = manager.state.borrow_mut();
             if channel.is_none() {
                 st.pending_warnings.push((
-                    "no_broadcast_channel",
+                    warning::NO_BROADCAST_CHANNEL,
                     "this browser has no BroadcastChannel: other tabs do not hear of sign-in and sign-out",
                 ));
             }
             if !locks::available() {
                 st.pending_warnings.push((
-                    "no_web_locks",
+                    warning::NO_WEB_LOCKS,
                     "this browser has no Web Locks: refreshes are not coordinated across tabs",
                 ));
             }
@@ -210,16 +221,23 @@ impl Manager {
         self.perform(effects);
     }
 
-    /// Takes a token response the app obtained (sign-in, `acceptTokenResponse`); returns
-    /// the new phase, or the refusal (naming the sign-in endpoint).
-    pub fn accept(self: &Rc<Self>, reply: &Reply) -> Result<Phase, JsValue> {
+    /// Takes a token response the app obtained (sign-in at `at`, `acceptTokenResponse`
+    /// without); returns the new phase, or the refusal.
+    pub fn accept(self: &Rc<Self>, reply: &Reply, at: Option<&Where>) -> Result<Phase, JsValue> {
         self.alive()?;
-        let (before, outcome) = {
+        let (before, (outcome, code)) = {
             let mut st = self.state.borrow_mut();
             let before = st.engine.generation();
             (before, st.engine.reply(reply, now_ms(), rand01(), true))
         };
-        let effects = outcome.map_err(|e| from_core(&e, Endpoint::SignIn))?;
+        if at.is_some() {
+            self.log(&Entry::Answered {
+                operation: Operation::SignIn.as_str(),
+                status: reply.responded().then_some(reply.status),
+                outcome: code,
+            });
+        }
+        let effects = outcome.map_err(|e| from_core(&e, at))?;
         self.perform(effects);
         // A refresh still running started before this grant; its answer is stale.
         if self.generation() != before {
@@ -242,7 +260,7 @@ impl Manager {
         };
         self.perform(effects);
         match lend {
-            Lend::Failed(error) => Err(from_core(&error, Endpoint::Refresh)),
+            Lend::Failed(error) => Err(self.error_of(&error, url)),
             lend => Ok(lend),
         }
     }
@@ -279,12 +297,24 @@ impl Manager {
         captured::after(&sent, self.after.as_ref(), id as f64)
     }
 
-    /// A promise settled when the core settles this caller (waiting for `want`); `on_ok`
-    /// gives the value. An abort of `signal` rejects it with the signal's reason at once
-    /// and tells the core to drop it.
+    /// The JS error for `error`, a failure the core gave a caller: about the refresh
+    /// endpoint, except a `token_expired` of a `tm.fetch` call to `request` (non-empty),
+    /// which names that request.
+    pub fn error_of(&self, error: &Error, request: &str) -> JsValue {
+        if *error == Error::TokenExpired && !request.is_empty() {
+            from_core(error, Some(&Where::new(Operation::Request, request)))
+        } else {
+            from_core(error, Some(&self.refresh_where))
+        }
+    }
+
+    /// A promise settled when the core settles this caller (waiting for `want`; `request`
+    /// is the URL of a `tm.fetch` call, else empty); `on_ok` gives the value. An abort of
+    /// `signal` rejects it with the signal's reason at once and tells the core to drop it.
     pub fn wait(
         self: &Rc<Self>,
         want: Want,
+        request: String,
         signal: Option<AbortSignal>,
         on_ok: Option<OnOk>,
     ) -> Promise {
@@ -310,15 +340,28 @@ impl Manager {
                 }
             })
         });
-        self.state.borrow_mut().waiters.insert(
-            id,
-            Waiter {
-                resolve,
-                reject,
-                on_ok,
-                _on_abort: on_abort,
+        let count = {
+            let mut st = self.state.borrow_mut();
+            st.waiters.insert(
+                id,
+                Waiter {
+                    resolve,
+                    reject,
+                    on_ok,
+                    request,
+                    _on_abort: on_abort,
+                },
+            );
+            st.waiters.len()
+        };
+        self.log(&Entry::Waiting {
+            want: match want {
+                Want::Token => "token",
+                Want::Start => "start",
+                Want::Refresh => "refresh",
             },
-        );
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+        });
         self.feed(Input::Wait { id, want });
         promise
     }
@@ -336,7 +379,7 @@ impl Manager {
             return;
         };
         let result = match outcome {
-            Err(error) => Err(from_core(&error, Endpoint::Refresh)),
+            Err(error) => Err(self.error_of(&error, &waiter.request)),
             Ok(()) => match waiter.on_ok {
                 Some(on_ok) => on_ok(self),
                 None => Ok(JsValue::UNDEFINED),
@@ -374,6 +417,46 @@ impl Manager {
                 Effect::Settle { id, outcome } => self.settle(id, outcome),
             }
         }
+        self.log_schedule();
+    }
+
+    /// Whether a `logger` or `debug: true` was given.
+    pub fn logging(&self) -> bool {
+        self.options.logger.is_some() || self.options.debug
+    }
+
+    /// Hands `entry` to the app's `logger` (one that throws goes to `reportError`) and,
+    /// with `debug: true`, to `console.debug`. Never called inside a borrow.
+    pub fn log(&self, entry: &Entry<'_>) {
+        if !self.logging() {
+            return;
+        }
+        let value = log::to_js(entry);
+        if let Some(logger) = &self.options.logger {
+            if let Err(error) = logger.call1(&JsValue::UNDEFINED, &value) {
+                captured::report(&error);
+            }
+        }
+        if self.options.debug {
+            web_sys::console::debug_2(&JsValue::from_str("token-warden"), &value);
+        }
+    }
+
+    /// Logs `refresh-scheduled` when the time of the next refresh changed.
+    fn log_schedule(&self) {
+        if !self.logging() {
+            return;
+        }
+        let at = self.state.borrow().engine.next_refresh_at_ms();
+        if self.logged_refresh_at.replace(at) != at {
+            if let Some(at) = at {
+                let at = at as f64;
+                self.log(&Entry::RefreshScheduled {
+                    at,
+                    in_ms: (at - now_ms()).max(0.0),
+                });
+            }
+        }
     }
 
     /// Every refresh answers the core exactly once, even an aborted one: the core knows
@@ -391,6 +474,12 @@ impl Manager {
                 return;
             }
         };
+        let attempt = self.state.borrow().engine.attempt().saturating_add(1);
+        self.log(&Entry::Sent {
+            operation: Operation::Refresh.as_str(),
+            endpoint: &self.refresh_where.endpoint,
+            attempt: Some(attempt),
+        });
         let controller = post.controller();
         let old = self
             .state
@@ -442,10 +531,15 @@ impl Manager {
         if self.gone() {
             return;
         }
-        let effects = {
+        let (effects, code) = {
             let mut st = self.state.borrow_mut();
             st.engine.reply(reply, now_ms(), rand01(), false)
         };
+        self.log(&Entry::Answered {
+            operation: Operation::Refresh.as_str(),
+            status: reply.responded().then_some(reply.status),
+            outcome: code,
+        });
         if let Ok(effects) = effects {
             self.perform(effects);
         }
@@ -468,16 +562,65 @@ impl Manager {
     fn event(self: &Rc<Self>, event: &Event) {
         if !self.from_other_tab.get() {
             if let Some(message) = tabs::message_for(event, now_ms()) {
-                if let Some(channel) = self.state.borrow().channel.as_ref() {
-                    channel.post(&message);
+                let posted = match self.state.borrow().channel.as_ref() {
+                    Some(channel) => {
+                        channel.post(&message);
+                        true
+                    }
+                    None => false,
+                };
+                if posted {
+                    self.log(&Entry::TabMessage {
+                        direction: "posted",
+                        message: &message.kind,
+                    });
                 }
             }
+        }
+        if self.logging() {
+            self.log_event(event);
         }
         let (name, payload) = events::payload(event);
         self.emit(name, &payload);
     }
 
-    /// Calls the handlers of `event` with `payload`; one that throws breaks nothing.
+    fn log_event(&self, event: &Event) {
+        let now = now_ms();
+        match event {
+            Event::State(phase) => self.log(&Entry::State {
+                state: phase.as_str(),
+            }),
+            Event::SessionEnded { reason } => self.log(&Entry::SessionEnded {
+                reason: reason.as_str(),
+            }),
+            Event::RefreshError {
+                code,
+                attempt,
+                retry_at_ms: Some(at),
+            } => {
+                let at = *at as f64;
+                self.log(&Entry::RetryScheduled {
+                    attempt: *attempt,
+                    code,
+                    at,
+                    in_ms: (at - now).max(0.0),
+                });
+            }
+            Event::RefreshError {
+                code,
+                attempt,
+                retry_at_ms: None,
+            } => self.log(&Entry::GaveUp {
+                attempt: *attempt,
+                code,
+            }),
+            Event::Warning { code, .. } => self.log(&Entry::Warning { code }),
+            Event::Refreshed { .. } => {}
+        }
+    }
+
+    /// Calls the handlers of `event` with `payload`; one that throws is reported through
+    /// `reportError` (the console, `window.onerror`) and the others still run.
     pub fn emit(&self, event: &str, payload: &JsValue) {
         // A copy: a handler may unsubscribe (or subscribe) while we call it.
         let handlers: Vec<Function> = self
@@ -489,7 +632,9 @@ impl Manager {
             .map(|h| h.handler.clone())
             .collect();
         for handler in handlers {
-            let _ = handler.call1(&JsValue::UNDEFINED, payload);
+            if let Err(error) = handler.call1(&JsValue::UNDEFINED, payload) {
+                captured::report(&error);
+            }
         }
     }
 
@@ -508,6 +653,14 @@ impl Manager {
     }
 
     fn on_tab_message(self: &Rc<Self>, heard: Heard) {
+        self.log(&Entry::TabMessage {
+            direction: "heard",
+            message: match heard {
+                Heard::SignedIn(_) => "signed-in",
+                Heard::Refreshed => "refreshed",
+                Heard::Ended(_) => "ended",
+            },
+        });
         match heard {
             Heard::Ended(reason) => {
                 self.ended_at.set(now_ms());

@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod errors;
 pub mod events;
+pub mod log;
 pub mod manager;
 pub mod options;
 pub mod token_manager;

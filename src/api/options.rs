@@ -17,7 +17,7 @@ pub const DEFAULT_CSRF_HEADER: (&str, &str) = ("X-Requested-With", "token-warden
 
 /// The option paths serde reads typed values from, by the index [`Named`] carries, with
 /// what each expects.
-const TYPED: [(&str, &str); 11] = [
+const TYPED: [(&str, &str); 12] = [
     ("allowedOrigins", "expected an array of origin strings"),
     ("refreshLeadSeconds", "expected a number"),
     ("requestTimeoutMs", "expected a number"),
@@ -29,6 +29,7 @@ const TYPED: [(&str, &str); 11] = [
     ("retry.maxAttempts", "expected a number"),
     ("retry.baseDelayMs", "expected a number"),
     ("retry.maxDelayMs", "expected a number"),
+    ("debug", "expected true or false"),
 ];
 
 std::thread_local! {
@@ -75,6 +76,10 @@ struct RawOptions {
     expose_access_token: Option<Named<bool, 6>>,
     #[serde(default)]
     max_refreshes_per_minute: Option<Named<f64, 7>>,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    logger: JsValue,
+    #[serde(default)]
+    debug: Option<Named<bool, 11>>,
 }
 
 /// `retry`: backoff of failed refreshes (ms).
@@ -117,6 +122,10 @@ pub struct Options {
     pub expose: bool,
     /// What the session core is tuned with.
     pub config: Config,
+    /// `logger`: called with every log entry.
+    pub logger: Option<js_sys::Function>,
+    /// `debug: true`: every log entry goes to `console.debug` too.
+    pub debug: bool,
 }
 
 type Invalid = JsValue;
@@ -158,6 +167,12 @@ fn url(value: &JsValue, field: &str) -> Result<Option<String>, Invalid> {
     } else {
         return Err(invalid_option(field, "expected a URL string"));
     };
+    if text.trim().is_empty() {
+        return Err(invalid_option(
+            field,
+            "must not be empty (an empty URL is the page itself)",
+        ));
+    }
     let href = captured::absolute(&text).ok_or_else(|| invalid_option(field, "not a valid URL"))?;
     if !is_http(&href) {
         return Err(invalid_option(field, "must be an http(s) URL"));
@@ -256,7 +271,7 @@ fn wrong_type() -> Invalid {
 }
 
 /// The option names, as the app writes them.
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 13] = [
     "refreshUrl",
     "logoutUrl",
     "allowedOrigins",
@@ -268,6 +283,8 @@ const FIELDS: [&str; 11] = [
     "maxTokenBytes",
     "exposeAccessToken",
     "maxRefreshesPerMinute",
+    "logger",
+    "debug",
 ];
 const RETRY_FIELDS: [&str; 3] = ["maxAttempts", "baseDelayMs", "maxDelayMs"];
 
@@ -367,6 +384,15 @@ pub fn parse(value: JsValue) -> Result<Options, Invalid> {
         ));
     }
     let csrf = csrf(&raw.csrf_header)?;
+    let logger = if raw.logger.is_undefined() || raw.logger.is_null() {
+        None
+    } else {
+        Some(
+            raw.logger
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| invalid_option("logger", "expected a function"))?,
+        )
+    };
     let lifetime_ms = (lifetime * 1000.0) as u64;
     let config = Config {
         refresh_lead_ms: (refresh_lead * 1000.0) as u64,
@@ -391,5 +417,7 @@ pub fn parse(value: JsValue) -> Result<Options, Invalid> {
         timeout_ms,
         expose: given(raw.expose_access_token).unwrap_or(false),
         config,
+        logger,
+        debug: given(raw.debug).unwrap_or(false),
     })
 }

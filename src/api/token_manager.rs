@@ -11,15 +11,18 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
 use super::engine::Lend;
-use super::errors::{disposed, invalid_option, tw_error};
+use super::errors::{disposed, invalid_option, tw_error, Where};
 use super::events::{self, EVENTS};
+use super::log::Entry;
 use super::manager::Manager;
 use super::options;
 use crate::browser::clock::now_ms;
-use crate::browser::post::{as_signal, BadInit, Post, Reply};
+use crate::browser::post::{as_signal, BadInit, Post, Reply, NO_RESPONSE, TIMED_OUT};
 use crate::browser::{captured, network};
-use crate::core::error::{concat, push_decimal};
-use crate::core::{Endpoint, Error, Input, Want};
+use crate::core::error::concat;
+use crate::core::events::warning;
+use crate::core::{Error, Input, Operation, Want};
+use crate::decode::parse_error_response;
 
 /// Keeps the access token in WebAssembly memory and refreshes it silently through the
 /// HttpOnly refresh cookie.
@@ -90,6 +93,7 @@ impl TokenManager {
         }
         m.wait(
             Want::Start,
+            String::new(),
             None,
             Some(Box::new(|m: &Rc<Manager>| {
                 Ok(JsValue::from_str(m.phase().as_str()))
@@ -105,13 +109,19 @@ impl TokenManager {
             Ok((post, signal)) => {
                 let m = self.inner.clone();
                 let timeout_ms = m.options.timeout_ms;
+                let at = Where::new(Operation::SignIn, &post.url());
+                m.log(&Entry::Sent {
+                    operation: Operation::SignIn.as_str(),
+                    endpoint: &at.endpoint,
+                    attempt: None,
+                });
                 future_to_promise(async move {
                     let reply = post.send(timeout_ms, signal.clone(), true).await;
                     // An aborted sign-in takes no late answer.
                     if let Some(signal) = signal.filter(|s| s.aborted()) {
                         return Err(signal.reason());
                     }
-                    m.accept(&reply)
+                    m.accept(&reply, Some(&at))
                         .map(|phase| JsValue::from_str(phase.as_str()))
                 })
             }
@@ -132,6 +142,12 @@ impl TokenManager {
         } else {
             return Err(invalid_option("url", "expected a URL string"));
         };
+        if text.trim().is_empty() {
+            return Err(invalid_option(
+                "url",
+                "must not be empty (an empty URL is the page itself)",
+            ));
+        }
         let href =
             captured::absolute(&text).ok_or_else(|| invalid_option("url", "not a valid URL"))?;
         let signal = if init.is_object() {
@@ -175,7 +191,9 @@ impl TokenManager {
             header_date: f64::NAN,
             received_at: now_ms(),
         };
-        self.inner.accept(&reply).map(|phase| phase.as_str().into())
+        self.inner
+            .accept(&reply, None)
+            .map(|phase| phase.as_str().into())
     }
 
     /// `fetch`, plus `Authorization: Bearer` for allowed origins and one
@@ -198,7 +216,12 @@ impl TokenManager {
         let headers = captured::request_headers(&request);
         // The core decides on the URL the browser serialized.
         let url = captured::request_url(&request);
-        if captured::has(&headers, "Authorization") || !m.allows(&url) {
+        if captured::has(&headers, "Authorization") {
+            log_request(m, &url, false, "has-authorization");
+            return network::send(&request);
+        }
+        if !m.allows(&url) {
+            log_request(m, &url, false, "not-allowed");
             return network::send(&request);
         }
         // A body can be read once: a request with one is cloned before it is sent, except
@@ -223,18 +246,39 @@ impl TokenManager {
             signal,
         };
         match lent {
-            Lend::Token(generation) => send.checked(m, generation),
+            Lend::Token(generation) => {
+                log_request(m, &url, true, "token");
+                send.checked(m, generation)
+            }
             Lend::Wait => {
+                let logged = m.logging().then(|| url.clone());
                 let waited = wait_to_lend(m, Some(headers), url, send.signal.clone());
                 let m = m.clone();
                 future_to_promise(async move {
-                    match JsFuture::from(waited).await?.as_f64() {
-                        Some(g) if g >= 1.0 => JsFuture::from(send.checked(&m, g as u64)).await,
-                        _ => JsFuture::from(network::send(&send.request)).await,
+                    let g = JsFuture::from(waited).await?.as_f64().unwrap_or(-1.0);
+                    if let Some(url) = logged {
+                        let (bearer, reason) = if g >= 1.0 {
+                            (true, "token")
+                        } else {
+                            (false, "no-token")
+                        };
+                        log_request(&m, &url, bearer, reason);
+                    }
+                    if g >= 1.0 {
+                        JsFuture::from(send.checked(&m, g as u64)).await
+                    } else {
+                        JsFuture::from(network::send(&send.request)).await
                     }
                 })
             }
-            Lend::NoSession | Lend::NotAllowed | Lend::Failed(_) => network::send(&send.request),
+            Lend::NoSession => {
+                log_request(m, &url, false, "no-session");
+                network::send(&send.request)
+            }
+            Lend::NotAllowed | Lend::Failed(_) => {
+                log_request(m, &url, false, "no-token");
+                network::send(&send.request)
+            }
         }
     }
 
@@ -244,7 +288,7 @@ impl TokenManager {
         if self.inner.gone() {
             return Promise::reject(&disposed());
         }
-        self.inner.wait(Want::Refresh, None, None)
+        self.inner.wait(Want::Refresh, String::new(), None, None)
     }
 
     /// Logs out at `logoutUrl` (if set) and clears memory at once, whatever the server
@@ -262,29 +306,53 @@ impl TokenManager {
             let _ = m.lend(Some(&post.headers()), &post.url(), false);
             Some(post)
         });
-        let sent = post.map(|post| post.send(m.options.timeout_ms, None, false));
+        let sent = post.map(|post| {
+            let at = Where::new(Operation::Logout, &post.url());
+            m.log(&Entry::Sent {
+                operation: Operation::Logout.as_str(),
+                endpoint: &at.endpoint,
+                attempt: None,
+            });
+            (at, post.send(m.options.timeout_ms, None, true))
+        });
         // The core settles whoever waits; a refresh in flight is abandoned first.
         m.logged_out();
         m.feed(Input::SignedOut);
         m.abort_refresh();
         future_to_promise(async move {
-            let Some(sent) = sent else {
+            let Some((at, sent)) = sent else {
                 return Ok(JsValue::UNDEFINED);
             };
             let reply = sent.await;
             let problem = match reply.status {
-                0 => Some(String::from("the logout request failed (network)")),
-                1 => Some(String::from("the logout request failed (timeout)")),
+                NO_RESPONSE => Some(Error::Network),
+                TIMED_OUT => Some(Error::Timeout),
                 200..=299 => None,
-                status => {
-                    let mut text = String::from("the logout endpoint answered ");
-                    push_decimal(&mut text, u64::from(status));
-                    Some(text)
-                }
+                status => Some(
+                    parse_error_response(
+                        u16::try_from(status).unwrap_or(u16::MAX),
+                        &reply.body,
+                        "",
+                        f64::NAN,
+                        0,
+                    )
+                    .error,
+                ),
             };
+            m.log(&Entry::Answered {
+                operation: Operation::Logout.as_str(),
+                status: reply.responded().then_some(reply.status),
+                outcome: problem.as_ref().map_or("ok", Error::code),
+            });
             if let Some(problem) = problem {
-                let message = concat(&[&problem, "; the session was cleared locally anyway"]);
-                m.emit("warning", &events::warning("logout_failed", &message));
+                let message = concat(&[
+                    &problem.message_at(Some(&at.at())),
+                    "; the session was cleared locally anyway",
+                ]);
+                m.emit(
+                    "warning",
+                    &events::warning(warning::LOGOUT_FAILED, &message),
+                );
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -321,6 +389,7 @@ impl TokenManager {
 
     /// Subscribes `handler` to `event`; returns the function that unsubscribes.
     pub fn on(&self, event: JsValue, handler: JsValue) -> Result<Function, JsValue> {
+        self.inner.alive()?;
         let name = event
             .as_string()
             .and_then(|name| EVENTS.iter().copied().find(|e| *e == name))
@@ -367,20 +436,29 @@ fn wait_to_lend(
 ) -> Promise {
     m.wait(
         Want::Token,
+        url.clone(),
         signal,
         Some(Box::new(move |m: &Rc<Manager>| {
             match m.lend(headers.as_ref(), &url, true)? {
                 Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
                 // Settled for a token that is gone again already: as late as the bound.
-                Lend::Wait => Err(from_error(Error::TokenExpired)),
+                Lend::Wait => Err(m.error_of(&Error::TokenExpired, &url)),
                 _ => Ok(JsValue::from_f64(-1.0)),
             }
         })),
     )
 }
 
-fn from_error(error: Error) -> JsValue {
-    super::errors::from_core(&error, Endpoint::Refresh)
+/// Logs how a `tm.fetch` request to `url` goes out (its origin only).
+fn log_request(m: &Manager, url: &str, bearer: bool, reason: &str) {
+    if m.logging() {
+        let origin = captured::origin(url).unwrap_or_default();
+        m.log(&Entry::Request {
+            origin: &origin,
+            bearer,
+            reason,
+        });
+    }
 }
 
 /// A request on its way with the token.
@@ -432,6 +510,10 @@ impl Send {
         };
         let headers = captured::request_headers(&retry);
         let url = captured::request_url(&retry);
+        if m.logging() {
+            let origin = captured::origin(&url).unwrap_or_default();
+            m.log(&Entry::UnauthorizedRetry { origin: &origin });
+        }
         let newer = match m.lend(Some(&headers), &url, true) {
             Ok(Lend::Token(g)) => Ok(g as f64),
             Ok(Lend::Wait) => {

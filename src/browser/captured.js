@@ -212,3 +212,20 @@ export function twStringify(value) {
     return undefined;
   }
 }
+
+const twReportErrorFn = fn(g.reportError);
+const twQueueMicrotaskFn = fn(g.queueMicrotask);
+
+/**
+ * Reports `error` (thrown by an app's event handler or logger) the standard way, through
+ * `reportError` as it was at load: shown on the console and dispatched to
+ * `window.onerror` / the `error` event, without breaking the caller. Without
+ * `reportError`, the error is rethrown in a microtask (the same effect, uncaught).
+ */
+export function twReport(error) {
+  if (twReportErrorFn) {
+    apply(twReportErrorFn, g, [error]);
+  } else if (twQueueMicrotaskFn) {
+    apply(twQueueMicrotaskFn, g, [() => { throw error; }]);
+  }
+}

@@ -89,4 +89,8 @@ extern "C" {
     /// `String(value)` as it was at load (a `URL` gives its href); `None` if it throws.
     #[wasm_bindgen(js_name = twToString)]
     pub fn to_string(value: &JsValue) -> Option<String>;
+    /// Reports an error an app's handler threw through `reportError` as it was at load
+    /// (else rethrown in a microtask): on the console and `window.onerror`.
+    #[wasm_bindgen(js_name = twReport)]
+    pub fn report(error: &JsValue);
 }

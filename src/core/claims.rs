@@ -18,6 +18,9 @@ pub struct JwtClaims {
     /// `iat`: seconds since the epoch, a number if present.
     #[serde(default)]
     pub iat: Field,
+    /// `sub`: the subject, a string if present (compared only, to notice a user switch).
+    #[serde(default)]
+    pub sub: Field,
 }
 
 /// Claims read from a JWT access token's payload, unverified.
@@ -29,8 +32,31 @@ pub struct Claims {
     pub exp: Option<f64>,
     /// `iat` in seconds since the epoch, if present.
     pub iat: Option<f64>,
+    /// `sub`, if a non-empty string: only compared, never shown or logged.
+    pub sub: Option<String>,
     /// The decoded payload JSON text, handed to JS as display-only claims.
     pub payload_json: String,
+}
+
+/// Who a token was issued for (the JWT `sub` of the access token, else of an OIDC
+/// `id_token` of the same response), decoded unverified and used only to notice that a
+/// grant is for another user than the token in memory. `Debug` hides it (it may be an
+/// e-mail address).
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Subject(String);
+
+impl Subject {
+    /// The subject `sub`; `None` when empty.
+    pub fn new(sub: &str) -> Option<Subject> {
+        (!sub.is_empty()).then(|| Subject(String::from(sub)))
+    }
+}
+
+/// Redacted: whether two subjects differ is all anyone needs to know.
+impl fmt::Debug for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Subject(..)")
+    }
 }
 
 /// Only the times: the payload may hold personal data that has no place in
@@ -53,6 +79,11 @@ impl Claims {
         Ok(Claims {
             exp,
             iat,
+            sub: parsed
+                .sub
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(String::from),
             payload_json,
         })
     }

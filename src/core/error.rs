@@ -9,6 +9,37 @@ use core::fmt;
 /// to smuggle a payload into logs.
 pub const MAX_SERVER_TEXT_CHARS: usize = 200;
 
+/// What the server answered to one of our requests: its status and its RFC 6749 §5.2
+/// body (`error`, `error_description`), sanitized ([`sanitize_server_text`]). Kept for
+/// every status, so a 403 `{"error":"csrf"}` from a proxy or a 404 page says what it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status (302 for any redirect, which is not followed).
+    pub status: u16,
+    /// The body's `error` (sanitized), when the body is an RFC 6749 error object.
+    pub error: Option<String>,
+    /// The body's `error_description` (sanitized), if any.
+    pub description: Option<String>,
+}
+
+impl Answer {
+    /// An answer of `status` with the server's `error` and `error_description` made safe
+    /// for logs and UIs; an empty (after sanitizing) text counts as absent.
+    pub fn new(status: u16, error: Option<&str>, description: Option<&str>) -> Answer {
+        let clean = |text: &str| Some(sanitize_server_text(text)).filter(|t| !t.is_empty());
+        Answer {
+            status,
+            error: error.and_then(clean),
+            description: description.and_then(clean),
+        }
+    }
+
+    /// An answer of `status` without an RFC 6749 body.
+    pub fn bare(status: u16) -> Answer {
+        Answer::new(status, None, None)
+    }
+}
+
 /// Everything that can go wrong, as stable machine-readable codes.
 ///
 /// Messages never contain token bytes: they are logged and shown to users.
@@ -23,36 +54,22 @@ pub enum Error {
         /// Why the value was refused.
         reason: String,
     },
-    /// The refresh request never got an HTTP response.
+    /// The request never got an HTTP response.
     Network,
-    /// The refresh request took longer than the configured timeout.
+    /// The request took longer than the configured timeout.
     Timeout,
-    /// The refresh token (cookie) was rejected: the session is over.
-    InvalidGrant {
-        /// Sanitized `error_description`, if the server sent one.
-        description: Option<String>,
-    },
-    /// Another RFC 6749 §5.2 error: a configuration problem, not a blip.
-    OAuth {
-        /// Sanitized RFC 6749 error code.
-        error: String,
-        /// Sanitized `error_description`, if any.
-        description: Option<String>,
-        /// HTTP status of the error response.
-        status: u16,
-    },
+    /// The grant was refused (RFC 6749 `invalid_grant`, or any 401): for a refresh, the
+    /// refresh token (cookie) is dead; for a sign-in, the credentials were refused.
+    InvalidGrant(Answer),
+    /// Another RFC 6749 §5.2 error of a 400: a configuration problem, not a blip.
+    OAuth(Answer),
     /// 5xx: the server is having trouble; worth retrying.
-    Server {
-        /// The 5xx status.
-        status: u16,
-    },
+    Server(Answer),
     /// 429: the server asked us to slow down.
-    RateLimited,
-    /// A status the refresh protocol has no meaning for (3xx, 404, ...).
-    HttpStatus {
-        /// The unexpected status.
-        status: u16,
-    },
+    RateLimited(Answer),
+    /// A status the protocol has no meaning for (3xx, 403, 404, a 400 without an RFC 6749
+    /// body, ...).
+    HttpStatus(Answer),
     /// The success body is not a usable token response.
     MalformedResponse {
         /// Which rule the body broke.
@@ -86,13 +103,50 @@ pub enum Error {
     TooManyRefreshes,
 }
 
-/// Which of our own requests an error is about, so its message names the right endpoint.
+/// Which operation an error is about: `err.operation` in JS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+pub enum Operation {
+    /// `signIn()`: the app's login endpoint.
+    SignIn,
     /// The refresh endpoint (restore, silent refresh, `refresh()`).
     Refresh,
-    /// The app's sign-in endpoint (`signIn`).
-    SignIn,
+    /// `logout()`: the logout endpoint.
+    Logout,
+    /// A request of the app sent through `tm.fetch`.
+    Request,
+}
+
+impl Operation {
+    /// Stable name for JS: `sign-in`, `refresh`, `logout`, `request`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::SignIn => "sign-in",
+            Operation::Refresh => "refresh",
+            Operation::Logout => "logout",
+            Operation::Request => "request",
+        }
+    }
+}
+
+/// The request an error is about: what the message names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At<'a> {
+    /// The operation.
+    pub operation: Operation,
+    /// The endpoint: an absolute URL without query or fragment (see [`endpoint_of`]).
+    pub endpoint: &'a str,
+    /// Whether the endpoint is on another origin than the page (a network failure may
+    /// then be CORS).
+    pub cross_origin: bool,
+}
+
+/// `url` without its query and fragment (which may carry secrets), for messages and
+/// `err.endpoint`.
+pub fn endpoint_of(url: &str) -> &str {
+    match url.find(['?', '#']) {
+        Some(at) => url.get(..at).unwrap_or(url),
+        None => url,
+    }
 }
 
 /// Shows [`Error::message`].
@@ -132,89 +186,92 @@ pub fn concat(parts: &[&str]) -> String {
     out
 }
 
+/// Appends `HTTP <status>[ <error>][ (<description>)]`.
+fn push_answer(out: &mut String, answer: &Answer) {
+    out.push_str("HTTP ");
+    push_decimal(out, u64::from(answer.status));
+    if let Some(error) = &answer.error {
+        out.push(' ');
+        out.push_str(error);
+    }
+    push_description(out, &answer.description);
+}
+
 impl Error {
-    /// The human-readable message shown to users and logs, for an error of the refresh
-    /// endpoint (or none). Never holds token bytes.
+    /// The message for an error not tied to a request (or of the refresh endpoint, when
+    /// it is unknown). Never holds token bytes.
     pub fn message(&self) -> String {
-        self.message_for(Endpoint::Refresh)
+        self.message_at(None)
     }
 
-    /// [`Error::message`] for an error of `endpoint`: the transport and HTTP errors of
-    /// the sign-in request name the sign-in endpoint, not the refresh endpoint.
-    pub fn message_for(&self, endpoint: Endpoint) -> String {
-        let sign_in = endpoint == Endpoint::SignIn;
-        let pick = |refresh: &'static str, sign_in_text: &'static str| {
-            if sign_in {
-                sign_in_text
-            } else {
-                refresh
-            }
+    /// The message for an error of the request `at`: it names the operation, the
+    /// endpoint, the HTTP status and what the server said, e.g. `sign-in at
+    /// https://app.example/auth/login was refused: HTTP 401 invalid_grant (Invalid
+    /// username or password)`. Errors not about a request ([`Error::about_request`]
+    /// false) read the same with or without `at`.
+    pub fn message_at(&self, at: Option<&At<'_>>) -> String {
+        let Some(at) = at.filter(|_| self.about_request()) else {
+            return self.base_message();
         };
+        let mut m = concat(&[at.operation.as_str(), " at ", at.endpoint]);
+        match self {
+            Error::Network => {
+                m.push_str(if at.cross_origin {
+                    " got no response: the server is unreachable, or it is on another origin and CORS may be the cause (its answer must allow this page's origin with credentials)"
+                } else {
+                    " got no response: the server is unreachable or the browser is offline"
+                });
+            }
+            Error::Timeout => m.push_str(" timed out"),
+            Error::InvalidGrant(answer) | Error::OAuth(answer) => {
+                m.push_str(" was refused: ");
+                push_answer(&mut m, answer);
+                if at.operation == Operation::Refresh {
+                    m.push_str("; the session is over, sign in again");
+                }
+            }
+            Error::Server(answer) => {
+                m.push_str(" failed: ");
+                push_answer(&mut m, answer);
+            }
+            Error::RateLimited(answer) => {
+                m.push_str(" was rate limited: ");
+                push_answer(&mut m, answer);
+            }
+            Error::HttpStatus(answer) => {
+                let redirect = (300..400).contains(&answer.status);
+                m.push_str(if redirect {
+                    " answered with a redirect, which is not followed: "
+                } else {
+                    " was refused: "
+                });
+                push_answer(&mut m, answer);
+                if answer.status == 404 {
+                    m.push_str("; check the URL");
+                }
+            }
+            _ => {
+                m.push_str(": ");
+                m.push_str(&self.base_message());
+            }
+        }
+        m
+    }
+
+    fn base_message(&self) -> String {
         let (text, detail) = match self {
             Error::InvalidOptions { field, reason } => {
                 return concat(&["invalid option `", field, "`: ", reason]);
             }
-            Error::Network => (
-                pick(
-                    "the refresh request failed at the network level",
-                    "the sign-in request failed at the network level",
-                ),
-                None,
-            ),
-            Error::Timeout => (
-                pick(
-                    "the refresh request timed out",
-                    "the sign-in request timed out",
-                ),
-                None,
-            ),
-            Error::InvalidGrant { description } => {
-                let mut m = String::from(pick(
-                    "the refresh token was rejected; sign in again",
-                    "the sign-in endpoint rejected the credentials",
-                ));
-                push_description(&mut m, description);
-                return m;
-            }
-            Error::OAuth {
-                error,
-                description,
-                status,
-            } => {
-                let mut m = concat(&[
-                    pick(
-                        "the authorization server refused the refresh with `",
-                        "the sign-in endpoint refused the sign-in with `",
-                    ),
-                    error,
-                    "` (HTTP ",
-                ]);
-                push_decimal(&mut m, u64::from(*status));
-                m.push(')');
-                push_description(&mut m, description);
-                return m;
-            }
-            Error::Server { status } => {
-                let mut m = String::from(pick(
-                    "the authorization server failed with HTTP ",
-                    "the sign-in endpoint failed with HTTP ",
-                ));
-                push_decimal(&mut m, u64::from(*status));
-                return m;
-            }
-            Error::RateLimited => (
-                pick(
-                    "the authorization server is rate limiting refreshes",
-                    "the sign-in endpoint is rate limiting sign-ins",
-                ),
-                None,
-            ),
-            Error::HttpStatus { status } => {
-                let mut m = String::from(pick(
-                    "the refresh endpoint answered with unexpected HTTP ",
-                    "the sign-in endpoint answered with unexpected HTTP ",
-                ));
-                push_decimal(&mut m, u64::from(*status));
+            Error::Network => ("the request failed at the network level", None),
+            Error::Timeout => ("the request timed out", None),
+            Error::InvalidGrant(answer)
+            | Error::OAuth(answer)
+            | Error::Server(answer)
+            | Error::RateLimited(answer)
+            | Error::HttpStatus(answer) => {
+                let mut m = String::from("the server answered ");
+                push_answer(&mut m, answer);
                 return m;
             }
             Error::MalformedResponse { reason } => {
@@ -242,17 +299,43 @@ impl Error {
         concat(&[text, detail.unwrap_or("")])
     }
 
+    /// Whether the error is about one of our requests (or the `tm.fetch` call it
+    /// happened in): it then carries `operation` and `endpoint` in JS. `false` for
+    /// `invalid_options`, `not_signed_in`, `token_not_exposed`, `disposed`, `aborted`.
+    pub fn about_request(&self) -> bool {
+        !matches!(
+            self,
+            Error::InvalidOptions { .. }
+                | Error::NotSignedIn
+                | Error::TokenNotExposed
+                | Error::Disposed
+                | Error::Aborted
+        )
+    }
+
+    /// What the server answered, for the errors that come from an HTTP response.
+    pub fn answer(&self) -> Option<&Answer> {
+        match self {
+            Error::InvalidGrant(answer)
+            | Error::OAuth(answer)
+            | Error::Server(answer)
+            | Error::RateLimited(answer)
+            | Error::HttpStatus(answer) => Some(answer),
+            _ => None,
+        }
+    }
+
     /// Stable code for JS (`err.code`), so apps never match on messages.
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidOptions { .. } => "invalid_options",
             Error::Network => "network",
             Error::Timeout => "timeout",
-            Error::InvalidGrant { .. } => "invalid_grant",
-            Error::OAuth { .. } => "oauth_error",
-            Error::Server { .. } => "server_error",
-            Error::RateLimited => "rate_limited",
-            Error::HttpStatus { .. } => "http_error",
+            Error::InvalidGrant(_) => "invalid_grant",
+            Error::OAuth(_) => "oauth_error",
+            Error::Server(_) => "server_error",
+            Error::RateLimited(_) => "rate_limited",
+            Error::HttpStatus(_) => "http_error",
             Error::MalformedResponse { .. } => "malformed_response",
             Error::MalformedToken { .. } => "malformed_token",
             Error::UnsupportedTokenType => "unsupported_token_type",
@@ -272,24 +355,19 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Error::Network | Error::Timeout | Error::Server { .. } | Error::RateLimited
+            Error::Network | Error::Timeout | Error::Server(_) | Error::RateLimited(_)
         )
     }
 
     /// Builds [`Error::OAuth`] with server text made safe for logs and UIs.
     pub fn oauth(error: &str, description: Option<&str>, status: u16) -> Self {
-        Error::OAuth {
-            error: sanitize_server_text(error),
-            description: description.map(sanitize_server_text),
-            status,
-        }
+        Error::OAuth(Answer::new(status, Some(error), description))
     }
 
-    /// Builds [`Error::InvalidGrant`] with a sanitized description.
+    /// Builds a 400 [`Error::InvalidGrant`] (`error: invalid_grant`) with a sanitized
+    /// description.
     pub fn invalid_grant(description: Option<&str>) -> Self {
-        Error::InvalidGrant {
-            description: description.map(sanitize_server_text),
-        }
+        Error::InvalidGrant(Answer::new(400, Some("invalid_grant"), description))
     }
 }
 
@@ -317,6 +395,14 @@ pub fn sanitize_server_text(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn at(operation: Operation, endpoint: &str, cross_origin: bool) -> At<'_> {
+        At {
+            operation,
+            endpoint,
+            cross_origin,
+        }
+    }
+
     #[test]
     fn codes_are_stable() {
         assert_eq!(Error::Network.code(), "network");
@@ -325,8 +411,8 @@ mod tests {
             Error::oauth("invalid_client", None, 400).code(),
             "oauth_error"
         );
-        assert_eq!(Error::Server { status: 503 }.code(), "server_error");
-        assert_eq!(Error::HttpStatus { status: 404 }.code(), "http_error");
+        assert_eq!(Error::Server(Answer::bare(503)).code(), "server_error");
+        assert_eq!(Error::HttpStatus(Answer::bare(404)).code(), "http_error");
         assert_eq!(Error::TooManyRefreshes.code(), "too_many_refreshes");
         assert_eq!(Error::UnknownExpiry.code(), "unknown_expiry");
     }
@@ -335,10 +421,10 @@ mod tests {
     fn only_network_timeout_server_and_429_are_transient() {
         assert!(Error::Network.is_transient());
         assert!(Error::Timeout.is_transient());
-        assert!(Error::Server { status: 500 }.is_transient());
-        assert!(Error::RateLimited.is_transient());
+        assert!(Error::Server(Answer::bare(500)).is_transient());
+        assert!(Error::RateLimited(Answer::bare(429)).is_transient());
         assert!(!Error::invalid_grant(None).is_transient());
-        assert!(!Error::HttpStatus { status: 404 }.is_transient());
+        assert!(!Error::HttpStatus(Answer::bare(404)).is_transient());
         assert!(!Error::MalformedResponse { reason: "x" }.is_transient());
         assert!(!Error::oauth("invalid_request", None, 400).is_transient());
     }
@@ -346,71 +432,47 @@ mod tests {
     #[test]
     fn server_text_is_sanitized_and_truncated() {
         let e = Error::oauth("bad\r\nerror", Some("line1\nline2\u{1b}[31m\u{202e}é"), 400);
-        let Error::OAuth {
-            error, description, ..
-        } = &e
-        else {
-            panic!("wrong variant")
-        };
-        assert_eq!(error, "baderror");
-        assert_eq!(description.as_deref(), Some("line1line2[31m"));
+        let answer = e.answer().expect("an answer");
+        assert_eq!(answer.error.as_deref(), Some("baderror"));
+        assert_eq!(answer.description.as_deref(), Some("line1line2[31m"));
         let long = "x".repeat(1000);
         assert_eq!(sanitize_server_text(&long).len(), MAX_SERVER_TEXT_CHARS);
+        // Nothing visible left: absent, not "".
+        assert_eq!(Answer::new(403, Some("\u{1b}\n"), Some("")).error, None);
+        assert_eq!(Answer::new(403, None, Some("\u{202e}")).description, None);
     }
 
     #[test]
-    fn messages_match_the_former_format_strings() {
-        let d = Some("hint".to_owned());
+    fn messages_without_a_request() {
         let rows = [
             (
                 Error::InvalidOptions {
                     field: "retry.maxAttempts".into(),
                     reason: "expected a number from 1 to 100".into(),
                 },
-                "invalid option `retry.maxAttempts`: expected a number from 1 to 100".to_owned(),
+                "invalid option `retry.maxAttempts`: expected a number from 1 to 100",
             ),
             (
-                Error::OAuth {
-                    error: "invalid_client".into(),
-                    description: d.clone(),
-                    status: 400,
-                },
-                "the authorization server refused the refresh with `invalid_client` (HTTP 400) (hint)"
-                    .to_owned(),
+                Error::oauth("invalid_client", Some("hint"), 400),
+                "the server answered HTTP 400 invalid_client (hint)",
             ),
             (
-                Error::OAuth {
-                    error: "x".into(),
-                    description: Some(String::new()),
-                    status: 0,
-                },
-                "the authorization server refused the refresh with `x` (HTTP 0)".to_owned(),
-            ),
-            (
-                Error::Server { status: 503 },
-                "the authorization server failed with HTTP 503".to_owned(),
-            ),
-            (
-                Error::HttpStatus { status: 65535 },
-                "the refresh endpoint answered with unexpected HTTP 65535".to_owned(),
-            ),
-            (
-                Error::InvalidGrant { description: d },
-                "the refresh token was rejected; sign in again (hint)".to_owned(),
+                Error::Server(Answer::bare(503)),
+                "the server answered HTTP 503",
             ),
             (
                 Error::MalformedToken { reason: "r" },
-                "the access token is malformed: r".to_owned(),
+                "the access token is malformed: r",
             ),
             (
                 Error::MalformedResponse { reason: "r" },
-                "the token response is malformed: r".to_owned(),
+                "the token response is malformed: r",
             ),
             (
                 Error::InvalidExpiresIn { reason: "r" },
-                "the token lifetime is invalid: r".to_owned(),
+                "the token lifetime is invalid: r",
             ),
-            (Error::NotSignedIn, "not signed in".to_owned()),
+            (Error::NotSignedIn, "not signed in"),
         ];
         for (error, expected) in rows {
             assert_eq!(error.message(), expected);
@@ -419,33 +481,134 @@ mod tests {
     }
 
     #[test]
-    fn sign_in_errors_name_the_sign_in_endpoint() {
-        let rows = [
-            Error::Network,
-            Error::Timeout,
-            Error::invalid_grant(Some("bad password")),
-            Error::oauth("invalid_request", None, 400),
-            Error::Server { status: 503 },
-            Error::RateLimited,
-            Error::HttpStatus { status: 404 },
-        ];
-        for error in rows {
-            let m = error.message_for(Endpoint::SignIn);
-            assert!(m.contains("sign-in"), "{m}");
-            assert!(!m.contains("refresh"), "{m}");
-            assert_eq!(error.message_for(Endpoint::Refresh), error.message());
+    fn messages_name_the_operation_the_endpoint_and_the_answer() {
+        let login = "http://127.0.0.1:8080/auth/login";
+        let refresh = "http://127.0.0.1:8080/auth/refresh";
+        let wrong_password = Error::InvalidGrant(Answer::new(
+            401,
+            Some("invalid_grant"),
+            Some("Invalid username or password"),
+        ));
+        let sign_in = at(Operation::SignIn, login, false);
+        assert_eq!(
+            wrong_password.message_at(Some(&sign_in)),
+            "sign-in at http://127.0.0.1:8080/auth/login was refused: HTTP 401 invalid_grant (Invalid username or password)"
+        );
+        // A wrong password does not read like a refresh-token rejection.
+        assert!(!wrong_password
+            .message_at(Some(&sign_in))
+            .contains("refresh"));
+        assert_eq!(
+            Error::invalid_grant(Some("revoked"))
+                .message_at(Some(&at(Operation::Refresh, refresh, false))),
+            "refresh at http://127.0.0.1:8080/auth/refresh was refused: HTTP 400 invalid_grant (revoked); the session is over, sign in again"
+        );
+        assert_eq!(
+            Error::HttpStatus(Answer::new(403, Some("csrf"), None)).message_at(Some(&sign_in)),
+            "sign-in at http://127.0.0.1:8080/auth/login was refused: HTTP 403 csrf"
+        );
+        assert_eq!(
+            Error::HttpStatus(Answer::bare(404)).message_at(Some(&sign_in)),
+            "sign-in at http://127.0.0.1:8080/auth/login was refused: HTTP 404; check the URL"
+        );
+        assert_eq!(
+            Error::HttpStatus(Answer::bare(302)).message_at(Some(&sign_in)),
+            "sign-in at http://127.0.0.1:8080/auth/login answered with a redirect, which is not followed: HTTP 302"
+        );
+        assert_eq!(
+            Error::Server(Answer::new(503, Some("temporarily_unavailable"), None))
+                .message_at(Some(&at(Operation::Refresh, refresh, false))),
+            "refresh at http://127.0.0.1:8080/auth/refresh failed: HTTP 503 temporarily_unavailable"
+        );
+        assert_eq!(
+            Error::RateLimited(Answer::bare(429)).message_at(Some(&sign_in)),
+            "sign-in at http://127.0.0.1:8080/auth/login was rate limited: HTTP 429"
+        );
+        assert_eq!(
+            Error::MalformedResponse { reason: "response body is HTML, not JSON" }
+                .message_at(Some(&sign_in)),
+            "sign-in at http://127.0.0.1:8080/auth/login: the token response is malformed: response body is HTML, not JSON"
+        );
+        assert_eq!(
+            Error::Timeout.message_at(Some(&at(
+                Operation::Logout,
+                "https://a.example/logout",
+                false
+            ))),
+            "logout at https://a.example/logout timed out"
+        );
+        assert_eq!(
+            Error::TokenExpired.message_at(Some(&at(
+                Operation::Request,
+                "https://api.example/items",
+                true
+            ))),
+            "request at https://api.example/items: no valid access token could be obtained in time"
+        );
+    }
+
+    #[test]
+    fn a_network_failure_to_another_origin_names_cors() {
+        let same = Error::Network.message_at(Some(&at(Operation::SignIn, "http://a/x", false)));
+        assert!(
+            same.contains("unreachable or the browser is offline"),
+            "{same}"
+        );
+        assert!(!same.contains("CORS"), "{same}");
+        let cross = Error::Network.message_at(Some(&at(Operation::SignIn, "http://b/x", true)));
+        assert!(
+            cross.starts_with("sign-in at http://b/x got no response"),
+            "{cross}"
+        );
+        assert!(cross.contains("CORS may be the cause"), "{cross}");
+    }
+
+    #[test]
+    fn errors_not_about_a_request_ignore_it() {
+        let a = at(Operation::Refresh, "http://a/r", false);
+        for error in [
+            Error::NotSignedIn,
+            Error::Disposed,
+            Error::TokenNotExposed,
+            Error::Aborted,
+            Error::InvalidOptions {
+                field: "refreshUrl".into(),
+                reason: "is required".into(),
+            },
+        ] {
+            assert!(!error.about_request());
+            assert_eq!(error.message_at(Some(&a)), error.message());
+            assert!(error.answer().is_none());
         }
+        assert!(Error::Network.about_request());
+        assert!(Error::TokenExpired.about_request());
+    }
+
+    #[test]
+    fn endpoints_lose_query_and_fragment() {
         assert_eq!(
-            Error::HttpStatus { status: 404 }.message_for(Endpoint::SignIn),
-            "the sign-in endpoint answered with unexpected HTTP 404"
+            endpoint_of("https://a.example/p?code=secret#x"),
+            "https://a.example/p"
         );
         assert_eq!(
-            Error::invalid_grant(Some("bad password")).message_for(Endpoint::SignIn),
-            "the sign-in endpoint rejected the credentials (bad password)"
+            endpoint_of("https://a.example/p#frag"),
+            "https://a.example/p"
         );
-        // Errors about the body read the same whichever endpoint sent it.
-        let body = Error::MalformedResponse { reason: "r" };
-        assert_eq!(body.message_for(Endpoint::SignIn), body.message());
+        assert_eq!(endpoint_of("https://a.example/p"), "https://a.example/p");
+    }
+
+    #[test]
+    fn operations_are_stable() {
+        let names: Vec<_> = [
+            Operation::SignIn,
+            Operation::Refresh,
+            Operation::Logout,
+            Operation::Request,
+        ]
+        .iter()
+        .map(|o| o.as_str())
+        .collect();
+        assert_eq!(names, ["sign-in", "refresh", "logout", "request"]);
     }
 
     #[test]
@@ -455,15 +618,5 @@ mod tests {
             push_decimal(&mut s, n);
             assert_eq!(s, n.to_string());
         }
-    }
-
-    #[test]
-    fn messages_are_sentences() {
-        let msg = Error::invalid_grant(Some("expired")).to_string();
-        assert!(msg.contains("rejected") && msg.contains("(expired)"));
-        assert_eq!(
-            Error::invalid_grant(None).to_string(),
-            "the refresh token was rejected; sign in again"
-        );
     }
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::field::Field;
-use super::{Error, MAX_WAIT_MS};
+use super::{Answer, Error, MAX_WAIT_MS};
 
 /// A failed refresh and how long the server asked us to wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,17 +48,26 @@ pub fn classify_error_response(
     retry_after_ms: Option<u64>,
 ) -> RefreshFailure {
     let oauth = body.and_then(oauth_error);
+    // Whatever the status, the server's `error` and `error_description` go along.
+    let answer = match oauth {
+        Some((code, description)) => Answer::new(status, Some(code), description),
+        None => Answer::new(
+            status,
+            None,
+            body.and_then(|b| b.error_description.as_str()),
+        ),
+    };
     let error = match status {
         // Any 401 from the refresh endpoint means the cookie is dead.
-        401 => Error::invalid_grant(oauth.and_then(|(_, d)| d)),
+        401 => Error::InvalidGrant(answer),
         400 => match oauth {
-            Some(("invalid_grant", description)) => Error::invalid_grant(description),
-            Some((code, description)) => Error::oauth(code, description, status),
-            None => Error::HttpStatus { status },
+            Some(("invalid_grant", _)) => Error::InvalidGrant(answer),
+            Some(_) => Error::OAuth(answer),
+            None => Error::HttpStatus(answer),
         },
-        429 => Error::RateLimited,
-        500..=599 => Error::Server { status },
-        _ => Error::HttpStatus { status },
+        429 => Error::RateLimited(answer),
+        500..=599 => Error::Server(answer),
+        _ => Error::HttpStatus(answer),
     };
     let retry_after_ms = if error.is_transient() {
         retry_after_ms
@@ -119,21 +128,20 @@ mod tests {
         parse_error_response(status, body, "", f64::NAN, 0).error
     }
 
+    fn a(status: u16, error: Option<&str>, description: Option<&str>) -> Answer {
+        Answer::new(status, error, description)
+    }
+
     #[test]
     fn any_401_is_invalid_grant() {
-        assert_eq!(err(401, ""), Error::InvalidGrant { description: None });
-        assert_eq!(
-            err(401, "<html>"),
-            Error::InvalidGrant { description: None }
-        );
+        assert_eq!(err(401, ""), Error::InvalidGrant(Answer::bare(401)));
+        assert_eq!(err(401, "<html>"), Error::InvalidGrant(Answer::bare(401)));
         assert_eq!(
             err(
                 401,
                 r#"{"error":"invalid_client","error_description":"nope"}"#
             ),
-            Error::InvalidGrant {
-                description: Some("nope".into())
-            }
+            Error::InvalidGrant(a(401, Some("invalid_client"), Some("nope")))
         );
     }
 
@@ -144,13 +152,11 @@ mod tests {
                 400,
                 r#"{"error":"invalid_grant","error_description":"Token expired"}"#
             ),
-            Error::InvalidGrant {
-                description: Some("Token expired".into())
-            }
+            Error::invalid_grant(Some("Token expired"))
         );
         assert_eq!(
             err(400, r#"{"error":"invalid_grant"}"#),
-            Error::InvalidGrant { description: None }
+            Error::invalid_grant(None)
         );
         for code in [
             "invalid_request",
@@ -163,30 +169,20 @@ mod tests {
                 400,
                 &format!(r#"{{"error":"{code}","error_uri":"https://x"}}"#),
             );
-            assert_eq!(
-                e,
-                Error::OAuth {
-                    error: code.into(),
-                    description: None,
-                    status: 400
-                }
-            );
+            assert_eq!(e, Error::OAuth(a(400, Some(code), None)));
             assert!(!e.is_transient());
         }
-        assert_eq!(err(400, "not json"), Error::HttpStatus { status: 400 });
+        let bare = Error::HttpStatus(Answer::bare(400));
+        assert_eq!(err(400, "not json"), bare);
+        assert_eq!(err(400, r#"{"message":"bad"}"#), bare);
+        assert_eq!(err(400, r#"{"error":42}"#), bare);
+        assert_eq!(err(400, r#"{"error":"\u0001\n"}"#), bare);
+        assert_eq!(err(400, ""), bare);
+        // A description without an error code is still carried.
         assert_eq!(
-            err(400, r#"{"message":"bad"}"#),
-            Error::HttpStatus { status: 400 }
+            err(400, r#"{"error_description":"missing field"}"#),
+            Error::HttpStatus(a(400, None, Some("missing field")))
         );
-        assert_eq!(
-            err(400, r#"{"error":42}"#),
-            Error::HttpStatus { status: 400 }
-        );
-        assert_eq!(
-            err(400, r#"{"error":"\u0001\n"}"#),
-            Error::HttpStatus { status: 400 }
-        );
-        assert_eq!(err(400, ""), Error::HttpStatus { status: 400 });
     }
 
     #[test]
@@ -197,38 +193,54 @@ mod tests {
         );
         assert_eq!(
             e,
-            Error::OAuth {
-                error: "invalid_requestX-Injected: 1".into(),
-                description: Some("bad[2Jthing".into()),
-                status: 400
-            }
+            Error::OAuth(a(
+                400,
+                Some("invalid_requestX-Injected: 1"),
+                Some("bad[2Jthing")
+            ))
         );
         let long = format!(
             r#"{{"error":"invalid_grant","error_description":"{}"}}"#,
             "y".repeat(5000)
         );
-        let Error::InvalidGrant {
-            description: Some(d),
-        } = err(400, &long)
-        else {
-            panic!()
-        };
-        assert_eq!(d.len(), 200);
+        let error = err(400, &long);
+        let d = error.answer().and_then(|a| a.description.as_deref());
+        assert_eq!(d.map(str::len), Some(200));
     }
 
     #[test]
-    fn statuses() {
-        assert_eq!(err(429, ""), Error::RateLimited);
-        assert_eq!(err(500, ""), Error::Server { status: 500 });
-        assert_eq!(err(503, "<html>"), Error::Server { status: 503 });
-        assert_eq!(err(599, ""), Error::Server { status: 599 });
-        assert_eq!(err(404, ""), Error::HttpStatus { status: 404 });
-        assert_eq!(err(302, ""), Error::HttpStatus { status: 302 });
+    fn statuses_keep_the_body() {
+        assert_eq!(err(429, ""), Error::RateLimited(Answer::bare(429)));
+        assert_eq!(err(500, ""), Error::Server(Answer::bare(500)));
+        assert_eq!(err(503, "<html>"), Error::Server(Answer::bare(503)));
+        assert_eq!(err(599, ""), Error::Server(Answer::bare(599)));
+        assert_eq!(err(404, ""), Error::HttpStatus(Answer::bare(404)));
+        assert_eq!(err(302, ""), Error::HttpStatus(Answer::bare(302)));
+        assert_eq!(err(0, ""), Error::HttpStatus(Answer::bare(0)));
+        // A dev proxy's CSRF refusal: a 403 with the body kept, not "unexpected HTTP 403".
+        assert_eq!(
+            err(403, r#"{"error":"csrf"}"#),
+            Error::HttpStatus(a(403, Some("csrf"), None))
+        );
         assert_eq!(
             err(403, r#"{"error":"invalid_grant"}"#),
-            Error::HttpStatus { status: 403 }
+            Error::HttpStatus(a(403, Some("invalid_grant"), None))
         );
-        assert_eq!(err(0, ""), Error::HttpStatus { status: 0 });
+        assert_eq!(
+            err(
+                404,
+                r#"{"error":"not_found","error_description":"no route"}"#
+            ),
+            Error::HttpStatus(a(404, Some("not_found"), Some("no route")))
+        );
+        assert_eq!(
+            err(503, r#"{"error":"temporarily_unavailable"}"#),
+            Error::Server(a(503, Some("temporarily_unavailable"), None))
+        );
+        assert_eq!(
+            err(429, r#"{"error":"slow_down"}"#),
+            Error::RateLimited(a(429, Some("slow_down"), None))
+        );
     }
 
     #[test]

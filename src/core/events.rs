@@ -48,6 +48,9 @@ pub enum EndReason {
     Expired,
     /// The instance was disposed while signed in.
     Disposed,
+    /// A grant (refresh, restore, sign-in, `acceptTokenResponse`) is for another subject
+    /// than the token in memory: the old user's session is over, the new user's begins.
+    UserChanged,
 }
 
 impl EndReason {
@@ -58,8 +61,32 @@ impl EndReason {
             EndReason::InvalidGrant => "invalid_grant",
             EndReason::Expired => "expired",
             EndReason::Disposed => "disposed",
+            EndReason::UserChanged => "user-changed",
         }
     }
+}
+
+/// The `code`s of the `warning` event, every one the library emits (`WarningCode` in
+/// `types.d.ts` is the same list; a test keeps them equal).
+pub mod warning {
+    /// The token response carried a `refresh_token`; it was discarded.
+    pub const REFRESH_TOKEN_IN_BODY: &str = "refresh_token_in_body";
+    /// The per-minute refresh ceiling was hit; refreshes pause.
+    pub const TOO_MANY_REFRESHES: &str = "too_many_refreshes";
+    /// The logout request failed; the session was cleared locally anyway.
+    pub const LOGOUT_FAILED: &str = "logout_failed";
+    /// No `BroadcastChannel`: other tabs do not hear of sign-in and sign-out.
+    pub const NO_BROADCAST_CHANNEL: &str = "no_broadcast_channel";
+    /// No Web Locks: refreshes are not coordinated across tabs.
+    pub const NO_WEB_LOCKS: &str = "no_web_locks";
+    /// All of them.
+    pub const CODES: [&str; 5] = [
+        REFRESH_TOKEN_IN_BODY,
+        TOO_MANY_REFRESHES,
+        LOGOUT_FAILED,
+        NO_BROADCAST_CHANNEL,
+        NO_WEB_LOCKS,
+    ];
 }
 
 /// Something the app may want to observe. Never carries token bytes.
@@ -233,8 +260,49 @@ mod tests {
             EndReason::InvalidGrant,
             EndReason::Expired,
             EndReason::Disposed,
+            EndReason::UserChanged,
         ];
         let names: Vec<_> = reasons.iter().map(|r| r.as_str()).collect();
-        assert_eq!(names, ["logout", "invalid_grant", "expired", "disposed"]);
+        assert_eq!(
+            names,
+            [
+                "logout",
+                "invalid_grant",
+                "expired",
+                "disposed",
+                "user-changed"
+            ]
+        );
+    }
+
+    /// `WarningCode` in the shipped declarations lists exactly the codes emitted.
+    #[test]
+    fn warning_codes_match_the_declarations() {
+        let dts = include_str!("../../npm/types.d.ts");
+        let start = dts
+            .find("export type WarningCode =")
+            .expect("WarningCode is declared");
+        let rest = &dts[start..];
+        let union = &rest[..rest.find(';').expect("the union ends")];
+        let declared: Vec<&str> = union.split('\'').skip(1).step_by(2).collect();
+        let mut emitted = warning::CODES.to_vec();
+        emitted.sort_unstable();
+        let mut declared_sorted = declared.clone();
+        declared_sorted.sort_unstable();
+        assert_eq!(declared_sorted, emitted);
+        // And every code the sources emit is in the list: no bare literal elsewhere.
+        for source in [
+            include_str!("session.rs"),
+            include_str!("../api/manager.rs"),
+            include_str!("../api/token_manager.rs"),
+        ] {
+            for code in [
+                "\"refresh_token_in_body\"",
+                "\"logout_failed\"",
+                "\"no_web_locks\"",
+            ] {
+                assert!(!source.contains(code), "use events::warning::* for {code}");
+            }
+        }
     }
 }

@@ -27,9 +27,9 @@ pub mod version;
 mod proptests;
 
 pub use challenge::{bearer_error, BearerError};
-pub use claims::{Claims, JwtClaims};
+pub use claims::{Claims, JwtClaims, Subject};
 pub use config::Config;
-pub use error::{Endpoint, Error};
+pub use error::{endpoint_of, Answer, At, Error, Operation};
 pub use error_response::{classify_error_response, retry_after_ms, ErrorResponse, RefreshFailure};
 pub use events::{Effect, EndReason, Event, Input, Phase, Want};
 pub use expiry::{ExpiryPolicy, ExpirySource};

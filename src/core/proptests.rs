@@ -2,6 +2,7 @@
 //! may panic, whatever it is fed.
 
 use super::*;
+use crate::core::error::Answer;
 use crate::decode::jwt::{dangerous, decode_if_jwt};
 use crate::decode::{self, parse_error_response, parse_token_response};
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
@@ -154,9 +155,11 @@ proptest! {
         if let Some(ms) = f.retry_after_ms {
             prop_assert!(ms <= MAX_WAIT_MS);
         }
-        if let Error::OAuth { error, description, .. } = &f.error {
-            prop_assert!(error.len() <= 200 && error.bytes().all(|b| (0x20..0x7f).contains(&b)));
-            prop_assert!(description.as_ref().is_none_or(|d| d.bytes().all(|b| (0x20..0x7f).contains(&b))));
+        if let Some(answer) = f.error.answer() {
+            prop_assert_eq!(answer.status, status);
+            for text in [&answer.error, &answer.description].into_iter().flatten() {
+                prop_assert!(!text.is_empty() && text.len() <= 200 && text.bytes().all(|b| (0x20..0x7f).contains(&b)));
+            }
         }
     }
 
@@ -271,11 +274,11 @@ fn failure(which: u8) -> Error {
     match which % 10 {
         0 => Error::Network,
         1 => Error::Timeout,
-        2 => Error::Server { status: 503 },
-        3 => Error::RateLimited,
+        2 => Error::Server(Answer::bare(503)),
+        3 => Error::RateLimited(Answer::bare(429)),
         4 => Error::invalid_grant(None),
         5 => Error::oauth("invalid_client", None, 400),
-        6 => Error::HttpStatus { status: 404 },
+        6 => Error::HttpStatus(Answer::bare(404)),
         7 => Error::MalformedResponse { reason: "x" },
         8 => Error::Aborted,
         _ => Error::UnsupportedTokenType,
@@ -297,6 +300,7 @@ fn to_input(op: &Op, session: &Session, now: u64) -> Input {
             expiry_source: ExpirySource::ExpiresIn,
             claims: None,
             scope: None,
+            subject: None,
         }),
         Op::Failed {
             which,
@@ -330,6 +334,7 @@ fn to_input(op: &Op, session: &Session, now: u64) -> Input {
             expiry_source: ExpirySource::ExpiresIn,
             claims: None,
             scope: None,
+            subject: None,
         }),
         Op::Dispose => Input::Dispose,
         // Rewritten with real ids by `Callers::input`.

@@ -20,7 +20,7 @@
 //! made after the operation that raised the event. A give-up settles every caller at
 //! once. A caller whose `AbortSignal` fires leaves with [`Input::Cancel`].
 
-use super::claims::Claims;
+use super::claims::{Claims, Subject};
 use super::error_response::RefreshFailure;
 use super::retry::backoff_delay_ms;
 use super::schedule::{refresh_at_ms, RefreshBudget};
@@ -29,7 +29,7 @@ use super::token_response::TokenGrant;
 use super::{Error, MAX_WAIT_MS};
 
 pub use super::config::Config;
-pub use super::events::{Effect, EndReason, Event, Input, Phase, Want};
+pub use super::events::{warning, Effect, EndReason, Event, Input, Phase, Want};
 
 const WARN_REFRESH_TOKEN_IN_BODY: &str = "the token response contained a refresh_token; it was discarded because refresh tokens belong in the HttpOnly cookie";
 const WARN_TOO_MANY_REFRESHES: &str = "refreshes are paused because the per-minute ceiling was hit; check the token lifetime and the clock";
@@ -83,6 +83,8 @@ pub struct Session {
     expires_at_ms: u64,
     refresh_at_ms: u64,
     claims: Option<Claims>,
+    /// Whom the token in memory is for, if known (see [`TokenGrant::subject`]).
+    subject: Option<Subject>,
     generation: u64,
     refresh: Refresh,
     attempt: u32,
@@ -111,6 +113,7 @@ impl Session {
             expires_at_ms: 0,
             refresh_at_ms: 0,
             claims: None,
+            subject: None,
             generation: 0,
             refresh: Refresh::Scheduled,
             attempt: 0,
@@ -285,6 +288,24 @@ impl Session {
         }
     }
 
+    /// Failed attempts in the current refresh cycle (the next request is attempt + 1).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// When the next refresh (or retry) goes out by itself (local ms), if one is
+    /// scheduled: for the log's `refresh-scheduled`.
+    pub fn next_refresh_at_ms(&self) -> Option<u64> {
+        if !self.is_active() {
+            return None;
+        }
+        match self.refresh {
+            Refresh::InFlight | Refresh::Offline => None,
+            Refresh::RetryAt(t) | Refresh::BudgetAt(t) | Refresh::Parked(t) => Some(t),
+            Refresh::Scheduled => (self.phase == Phase::SignedIn).then_some(self.refresh_at_ms),
+        }
+    }
+
     /// How many callers are waiting.
     pub fn waiting(&self) -> usize {
         self.waiters.len()
@@ -453,11 +474,25 @@ impl Session {
             lifetime_ms,
             dropped_refresh_token,
             claims,
+            subject,
             ..
         } = grant;
+        // Another user's token (the cookie is the origin's: a sign-in in another tab or
+        // by another manager replaced it): the old session ends first, so the app never
+        // shows one user's data under another's token. Without a subject on either side
+        // (opaque tokens without an id_token) nothing can be compared.
+        let switched = self.phase == Phase::SignedIn
+            && matches!((&self.subject, &subject), (Some(old), Some(new)) if old != new);
+        if switched {
+            self.set_phase(Phase::SignedOut, fx);
+            fx.push(Effect::Emit(Event::SessionEnded {
+                reason: EndReason::UserChanged,
+            }));
+        }
         // Assigning drops (and so zeroizes) the previous token.
         self.token = Some(token);
         self.claims = claims;
+        self.subject = subject;
         self.expires_at_ms = expires_at_ms;
         self.refresh_at_ms = refresh_at_ms(expires_at_ms, lifetime_ms, self.config.refresh_lead_ms);
         self.generation = self.generation.saturating_add(1);
@@ -469,7 +504,7 @@ impl Session {
         fx.push(Effect::Emit(Event::Refreshed { expires_at_ms }));
         if dropped_refresh_token {
             fx.push(Effect::Emit(Event::Warning {
-                code: "refresh_token_in_body",
+                code: warning::REFRESH_TOKEN_IN_BODY,
                 message: WARN_REFRESH_TOKEN_IN_BODY.into(),
             }));
         }
@@ -492,7 +527,7 @@ impl Session {
             retry_after_ms,
         } = failure;
         self.last_error = Some(error.clone());
-        if matches!(error, Error::InvalidGrant { .. } | Error::OAuth { .. }) {
+        if matches!(error, Error::InvalidGrant(_) | Error::OAuth(_)) {
             self.refresh = Refresh::Scheduled;
             self.end(Phase::SignedOut, EndReason::InvalidGrant, error, fx);
             return;
@@ -652,7 +687,7 @@ impl Session {
         if !self.budget_warned {
             self.budget_warned = true;
             fx.push(Effect::Emit(Event::Warning {
-                code: "too_many_refreshes",
+                code: warning::TOO_MANY_REFRESHES,
                 message: WARN_TOO_MANY_REFRESHES.into(),
             }));
         }
@@ -675,6 +710,7 @@ impl Session {
         }
         self.token = None;
         self.claims = None;
+        self.subject = None;
         self.expires_at_ms = 0;
         self.refresh_at_ms = 0;
         self.refresh = Refresh::Scheduled;
@@ -705,15 +741,7 @@ impl Session {
 
     /// The one timer serves the refresh schedule and the waiters' bounds.
     fn desired_timer(&self) -> Option<u64> {
-        let refresh = if self.is_active() {
-            match self.refresh {
-                Refresh::InFlight | Refresh::Offline => None,
-                Refresh::RetryAt(t) | Refresh::BudgetAt(t) | Refresh::Parked(t) => Some(t),
-                Refresh::Scheduled => (self.phase == Phase::SignedIn).then_some(self.refresh_at_ms),
-            }
-        } else {
-            None
-        };
+        let refresh = self.next_refresh_at_ms();
         let deadline = self.waiters.iter().map(|w| w.deadline_ms).min();
         match (refresh, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),

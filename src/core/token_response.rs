@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::claims::Claims;
+use super::claims::{Claims, Subject};
 use super::expiry::resolve_expiry;
 use super::field::Field;
 use super::secret::AccessToken;
@@ -31,6 +31,9 @@ pub struct TokenGrant {
     pub claims: Option<Claims>,
     /// Granted scope, if the server said.
     pub scope: Option<String>,
+    /// Whom the token is for: the access token's JWT `sub`, else the `sub` of an OIDC
+    /// `id_token` in the same response; `None` for an opaque token without one.
+    pub subject: Option<Subject>,
 }
 
 /// The members of an RFC 6749 §5.1 token response that the core reads; unknown members
@@ -56,6 +59,10 @@ pub struct TokenResponse {
     /// `scope`: granted scope, a string.
     #[serde(default)]
     pub scope: Field,
+    /// `id_token` (OpenID Connect Core §3.1.3.3): only its `sub` is read, unverified,
+    /// when the access token has none.
+    #[serde(default)]
+    pub id_token: Field,
 }
 
 impl TokenGrant {
@@ -96,6 +103,15 @@ impl TokenGrant {
             policy,
         )?;
         let scope = response.scope.as_str().map(String::from);
+        let subject = match claims.as_ref().and_then(|c| c.sub.as_deref()) {
+            Some(sub) => Subject::new(sub),
+            // A broken id_token is no reason to refuse the access token: no subject.
+            None => response
+                .id_token
+                .as_str()
+                .and_then(|id_token| claims_of(id_token).ok().flatten())
+                .and_then(|c| c.sub.as_deref().and_then(Subject::new)),
+        };
         Ok(TokenGrant {
             token,
             expires_at_ms: expiry.expires_at_ms,
@@ -104,6 +120,7 @@ impl TokenGrant {
             expiry_source: expiry.source,
             claims,
             scope,
+            subject,
         })
     }
 }
@@ -309,6 +326,28 @@ mod tests {
     }
 
     const HDR: &str = r#"{"alg":"RS256","typ":"JWT"}"#;
+
+    #[test]
+    fn the_subject_is_the_access_tokens_sub_else_the_id_tokens() {
+        let hdr = r#"{"alg":"RS256"}"#;
+        let alice = jwt(hdr, r#"{"sub":"alice"}"#);
+        let bob_id = jwt(hdr, r#"{"sub":"bob"}"#);
+        let expires = r#","expires_in":60"#;
+        let sub = |body: &str| parse(body).expect("a grant").subject;
+        assert_eq!(sub(&body(&alice, expires)), Subject::new("alice"));
+        // The access token's own sub wins over an id_token's.
+        let with_id = format!(r#"{expires},"id_token":"{bob_id}""#);
+        assert_eq!(sub(&body(&alice, &with_id)), Subject::new("alice"));
+        // An opaque access token: the id_token says whom it is for.
+        assert_eq!(sub(&body("opaque-token", &with_id)), Subject::new("bob"));
+        // Neither: nothing to compare. A broken id_token is no subject, not an error.
+        assert_eq!(sub(&body("opaque-token", expires)), None);
+        let broken = format!(r#"{expires},"id_token":"a.b.c""#);
+        assert_eq!(sub(&body("opaque-token", &broken)), None);
+        let empty = jwt(hdr, r#"{"sub":""}"#);
+        assert_eq!(sub(&body(&empty, expires)), None);
+        assert_eq!(format!("{:?}", Subject::new("alice")), "Some(Subject(..))");
+    }
 
     #[test]
     fn jwt_expiry_and_claims() {

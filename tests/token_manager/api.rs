@@ -66,16 +66,14 @@ async fn sign_in_errors_name_the_sign_in_endpoint() {
         .await
         .expect_err("rejects");
     let msg = assert_tw_error(&error, "invalid_grant");
-    assert!(msg.contains("sign-in endpoint"), "{msg}");
+    let at = format!("sign-in at {}{}", page_origin(), server.url("/auth/login"));
+    assert_eq!(msg, format!("{at} was refused: HTTP 400 invalid_grant"));
     server.push(Answer::status(500, ""));
     let error = settle(tm.sign_in(login.clone(), JsValue::UNDEFINED))
         .await
         .expect_err("rejects");
     let msg = assert_tw_error(&error, "server_error");
-    assert!(
-        msg.contains("sign-in endpoint") && msg.contains("500"),
-        "{msg}"
-    );
+    assert_eq!(msg, format!("{at} failed: HTTP 500"));
     server.push(Answer::network_error());
     let error = settle(tm.sign_in(login, JsValue::UNDEFINED))
         .await

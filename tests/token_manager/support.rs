@@ -15,7 +15,7 @@
 //! 401 of the refresh endpoint (a refused refresh token is revoked), and a 2xx of the
 //! login endpoint sets it again.
 //! - `/api/forbidden`: 403 `insufficient_scope`.
-//! - `/api/down`: a network error.
+//! - `/api/down` (of any origin): a network error.
 //! - `/api/...`: 200 if the bearer is the current token, else 401 with
 //!   [`Server::www_authenticate`].
 //! - any other origin: 200 `elsewhere`.
@@ -416,7 +416,7 @@ async fn route(
     signal: &AbortSignal,
 ) -> Result<JsValue, JsValue> {
     let path = rec.path.as_str();
-    if path == "/api/down" {
+    if path.ends_with("/api/down") {
         return Err(js_sys::TypeError::new("Failed to fetch").into());
     }
     if !own_origin {
@@ -614,6 +614,11 @@ impl Events {
                 .expect("a known event");
         }
         events
+    }
+
+    /// The names of every event, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.log.borrow().iter().map(|(n, _)| n.clone()).collect()
     }
 
     /// The payloads of `name`, in order.

@@ -1,8 +1,10 @@
 //! State machine tests with a manual clock.
 
 use super::*;
+use crate::core::error::Answer;
 use crate::core::expiry::ExpirySource;
 use crate::core::retry::RetryPolicy;
+use crate::core::Subject;
 
 const T0: u64 = 1_700_000_000_000;
 const HOUR: u64 = 3_600_000;
@@ -17,6 +19,7 @@ fn grant_with(token: &str, now: u64, lifetime_ms: u64, dropped: bool) -> TokenGr
         expiry_source: ExpirySource::ExpiresIn,
         claims: None,
         scope: None,
+        subject: None,
     }
 }
 
@@ -404,12 +407,12 @@ fn exhausted_cycle_without_usable_token_rejects_everyone_and_ends_the_session() 
     h.now = T0 + HOUR + 1;
     assert_eq!(sends(&h.wait(1, Want::Token)), 1);
     h.wait(2, Want::Refresh);
-    h.step(failed(Error::Server { status: 502 }));
+    h.step(failed(Error::Server(Answer::bare(502))));
     h.now = h.s.next_retry_at_ms().unwrap();
     h.step(Input::TimerFired);
-    let fx = h.step(failed(Error::Server { status: 502 }));
+    let fx = h.step(failed(Error::Server(Answer::bare(502))));
     assert_eq!(refresh_errors(&fx), [("server_error", 2, None)]);
-    let e = Error::Server { status: 502 };
+    let e = Error::Server(Answer::bare(502));
     assert_eq!(settles(&fx), [(1, Err(e.clone())), (2, Err(e))]);
     // No usable token and none coming: the session says so, once.
     assert_eq!(states(&fx), [Phase::SignedOut]);
@@ -439,7 +442,7 @@ fn retry_after_is_respected() {
     h.step(Input::ForceRefresh);
     h.rand = 0.0;
     let f = RefreshFailure {
-        error: Error::RateLimited,
+        error: Error::RateLimited(Answer::bare(429)),
         retry_after_ms: Some(20_000),
     };
     let fx = h.step(Input::RefreshFailed(f));
@@ -590,8 +593,11 @@ fn non_transient_error_with_expired_token_fails_waiters_and_ends_the_session() {
     let mut h = H::signed_in();
     h.now = T0 + HOUR + 5;
     h.wait(1, Want::Token);
-    let fx = h.step(failed(Error::HttpStatus { status: 404 }));
-    assert_eq!(settles(&fx), [(1, Err(Error::HttpStatus { status: 404 }))]);
+    let fx = h.step(failed(Error::HttpStatus(Answer::bare(404))));
+    assert_eq!(
+        settles(&fx),
+        [(1, Err(Error::HttpStatus(Answer::bare(404))))]
+    );
     assert_eq!(h.s.phase(), Phase::SignedOut);
 }
 
@@ -1126,13 +1132,13 @@ fn every_wait_settles_within_its_bound() {
     r.grant("t", HOUR);
     r.wait(1, Want::Refresh);
     r.step(Input::RefreshFailed(RefreshFailure {
-        error: Error::RateLimited,
+        error: Error::RateLimited(Answer::bare(429)),
         retry_after_ms: Some(3_600_000),
     }));
     r.now += r.s.wait_bound_ms(Want::Refresh);
     assert_eq!(
         settles(&r.step(Input::Wake)),
-        [(1, Err(Error::RateLimited))]
+        [(1, Err(Error::RateLimited(Answer::bare(429))))]
     );
 }
 
@@ -1255,4 +1261,94 @@ fn expires_at_is_none_without_a_usable_token() {
     h.grant("tok-2", HOUR);
     assert_eq!(h.s.expires_at_ms(h.now), Some(h.now + HOUR));
     assert_eq!(h.s.expires_at_ms(h.now + HOUR), None, "expired");
+}
+
+/// A grant of `token` for `sub` (None: a token without a subject).
+fn grant_for(h: &H, token: &str, sub: Option<&str>) -> TokenGrant {
+    TokenGrant {
+        subject: sub.and_then(Subject::new),
+        ..grant_with(token, h.now, HOUR, false)
+    }
+}
+
+fn ended(fx: &[Effect]) -> Vec<EndReason> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Emit(Event::SessionEnded { reason }) => Some(*reason),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_grant_for_another_subject_ends_the_old_session_first() {
+    let mut h = H::new();
+    h.step(Input::Start);
+    h.step(Input::Granted(grant_for(&h, "alice-1", Some("alice"))));
+    h.now += HOUR - LEAD;
+    let fx = h.step(Input::TimerFired);
+    assert_eq!(sends(&fx), 1);
+    h.wait(7, Want::Refresh);
+    let fx = h.step(Input::Granted(grant_for(&h, "bob-1", Some("bob"))));
+    // The old session ends (signed-out, session-ended user-changed), then the new one
+    // signs in and is refreshed; the caller waiting for a token is served by the grant.
+    let emitted: Vec<&Event> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Emit(event) => Some(event),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        emitted,
+        [
+            &Event::State(Phase::SignedOut),
+            &Event::SessionEnded {
+                reason: EndReason::UserChanged
+            },
+            &Event::State(Phase::SignedIn),
+            &Event::Refreshed {
+                expires_at_ms: h.now + HOUR
+            },
+        ]
+    );
+    assert_eq!(settles(&fx), [(7, Ok(()))]);
+    assert_eq!(h.token().as_deref(), Some("bob-1"));
+    assert_eq!(h.s.phase(), Phase::SignedIn);
+    // The same user again: no switch.
+    let fx = h.step(Input::Accepted(grant_for(&h, "bob-2", Some("bob"))));
+    assert!(ended(&fx).is_empty());
+    assert!(states(&fx).is_empty());
+    // A sign-in (accepted) as someone else switches too.
+    let fx = h.step(Input::Accepted(grant_for(&h, "carol-1", Some("carol"))));
+    assert_eq!(ended(&fx), [EndReason::UserChanged]);
+    assert_eq!(states(&fx), [Phase::SignedOut, Phase::SignedIn]);
+}
+
+#[test]
+fn without_a_subject_on_either_side_nothing_is_compared() {
+    let mut h = H::new();
+    h.step(Input::Start);
+    h.step(Input::Granted(grant_for(&h, "opaque-1", None)));
+    let fx = h.step(Input::Accepted(grant_for(&h, "bob-1", Some("bob"))));
+    assert!(ended(&fx).is_empty(), "no subject in memory");
+    let fx = h.step(Input::Accepted(grant_for(&h, "opaque-2", None)));
+    assert!(ended(&fx).is_empty(), "no subject in the grant");
+    // The subject forgotten with it: the next one cannot be compared either.
+    let fx = h.step(Input::Accepted(grant_for(&h, "carol-1", Some("carol"))));
+    assert!(ended(&fx).is_empty());
+}
+
+#[test]
+fn a_restore_after_a_logout_is_no_user_switch() {
+    let mut h = H::new();
+    h.step(Input::Start);
+    h.step(Input::Granted(grant_for(&h, "alice-1", Some("alice"))));
+    let fx = h.step(Input::SignedOut);
+    assert_eq!(ended(&fx), [EndReason::Logout]);
+    // Another tab signed in as bob; this one restores through the cookie.
+    h.wait(1, Want::Start);
+    let fx = h.step(Input::Granted(grant_for(&h, "bob-1", Some("bob"))));
+    assert!(ended(&fx).is_empty());
+    assert_eq!(states(&fx), [Phase::SignedIn]);
 }
