@@ -39,7 +39,9 @@ export type TokenWardenOperation = 'sign-in' | 'refresh' | 'logout' | 'request';
  * about no request, such as `invalid_options`, `disposed`, `not_signed_in`).
  */
 export interface TokenWardenError extends Error {
+  /** Always `'TokenWardenError'` (test with `isTokenWardenError`, not `instanceof`). */
   readonly name: 'TokenWardenError';
+  /** What went wrong, as a stable machine-readable code. */
   readonly code: ErrorCode;
   /** The operation that failed; null for an error about no request. */
   readonly operation: TokenWardenOperation | null;
@@ -68,35 +70,143 @@ export type WarningCode =
  * or a body.
  */
 export type LogEntry =
-  /** The next refresh (or retry) goes out at `at` (ms since the epoch), `inMs` from now. */
-  | { type: 'refresh-scheduled'; at: number; inMs: number }
-  /** One of token-warden's own requests went out; `attempt` (1-based, within the refresh cycle) for a refresh, else null. */
-  | { type: 'sent'; operation: 'sign-in' | 'refresh' | 'logout'; endpoint: string; attempt: number | null }
-  /** It was answered: `status` null without a response; `outcome` is `'ok'` or the error code. */
-  | { type: 'answered'; operation: 'sign-in' | 'refresh' | 'logout'; status: number | null; outcome: 'ok' | ErrorCode }
-  /** A refresh attempt failed and is retried at `at` (backoff). */
-  | { type: 'retry-scheduled'; attempt: number; code: ErrorCode; at: number; inMs: number }
-  /** The refresh cycle gave up after `attempt` attempts. */
-  | { type: 'gave-up'; attempt: number; code: ErrorCode }
-  /** A caller waits (`token`: a `tm.fetch` or `accessToken()`; `start`; `refresh`); `count` callers wait now. */
-  | { type: 'waiting'; want: 'token' | 'start' | 'refresh'; count: number }
-  /** A `tm.fetch` request went out to `origin` with the bearer or without, and why. */
-  | {
-      type: 'request';
-      origin: string;
-      bearer: boolean;
-      reason: 'token' | 'not-allowed' | 'has-authorization' | 'no-session' | 'no-token';
-    }
-  /** A request to `origin` got a 401 asking for a new token: it is retried once after a refresh. */
-  | { type: 'unauthorized-retry'; origin: string }
-  /** A message to (`posted`) or from (`heard`) another tab of the app. */
-  | { type: 'tab-message'; direction: 'posted' | 'heard'; message: 'signed-in' | 'refreshed' | 'ended' }
-  /** The session state changed. */
-  | { type: 'state'; state: SessionState }
-  /** The session ended (as the `session-ended` event says). */
-  | { type: 'session-ended'; reason: 'logout' | 'invalid_grant' | 'expired' | 'disposed' | 'user-changed' }
-  /** A `warning` event was emitted. */
-  | { type: 'warning'; code: WarningCode };
+  | LogRefreshScheduled
+  | LogSent
+  | LogAnswered
+  | LogRetryScheduled
+  | LogGaveUp
+  | LogWaiting
+  | LogRequest
+  | LogUnauthorizedRetry
+  | LogTabMessage
+  | LogState
+  | LogSessionEnded
+  | LogWarning;
+
+/** The operations of token-warden's own requests, as log entries name them. */
+export type LogOperation = 'sign-in' | 'refresh' | 'logout';
+
+/** The next refresh (or retry) goes out at `at`, `inMs` from now. */
+export interface LogRefreshScheduled {
+  /** The entry's kind. */
+  type: 'refresh-scheduled';
+  /** When, in ms since the epoch. */
+  at: number;
+  /** How long from now, in ms. */
+  inMs: number;
+}
+
+/** One of token-warden's own requests went out. */
+export interface LogSent {
+  /** The entry's kind. */
+  type: 'sent';
+  /** Which request. */
+  operation: LogOperation;
+  /** Its URL, without query or fragment. */
+  endpoint: string;
+  /** For a refresh, the attempt within the refresh cycle (from 1); else null. */
+  attempt: number | null;
+}
+
+/** One of token-warden's own requests was answered (or failed without an answer). */
+export interface LogAnswered {
+  /** The entry's kind. */
+  type: 'answered';
+  /** Which request. */
+  operation: LogOperation;
+  /** The HTTP status; null without a response. */
+  status: number | null;
+  /** `'ok'`, or the error code the answer maps to. */
+  outcome: 'ok' | ErrorCode;
+}
+
+/** A refresh attempt failed and is retried after a backoff. */
+export interface LogRetryScheduled {
+  /** The entry's kind. */
+  type: 'retry-scheduled';
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** Why it failed. */
+  code: ErrorCode;
+  /** When the next attempt goes out, in ms since the epoch. */
+  at: number;
+  /** How long from now, in ms. */
+  inMs: number;
+}
+
+/** The refresh cycle gave up. */
+export interface LogGaveUp {
+  /** The entry's kind. */
+  type: 'gave-up';
+  /** How many attempts were made. */
+  attempt: number;
+  /** Why the last one failed. */
+  code: ErrorCode;
+}
+
+/** A caller waits: for a token (`tm.fetch`, `accessToken()`), for `start()` or for `refresh()`. */
+export interface LogWaiting {
+  /** The entry's kind. */
+  type: 'waiting';
+  /** What it waits for. */
+  want: 'token' | 'start' | 'refresh';
+  /** How many callers wait now. */
+  count: number;
+}
+
+/** A `tm.fetch` request went out, with the bearer or without, and why. */
+export interface LogRequest {
+  /** The entry's kind. */
+  type: 'request';
+  /** The request's origin (never its path or query). */
+  origin: string;
+  /** Whether `Authorization: Bearer` was attached. */
+  bearer: boolean;
+  /** Why: `token` (attached), `not-allowed` (origin not in `allowedOrigins`), `has-authorization` (the app set its own), `no-session`, `no-token`. */
+  reason: 'token' | 'not-allowed' | 'has-authorization' | 'no-session' | 'no-token';
+}
+
+/** A request got a 401 asking for a new token: it is retried once after a refresh. */
+export interface LogUnauthorizedRetry {
+  /** The entry's kind. */
+  type: 'unauthorized-retry';
+  /** The request's origin. */
+  origin: string;
+}
+
+/** A message to (`posted`) or from (`heard`) another tab of the app. */
+export interface LogTabMessage {
+  /** The entry's kind. */
+  type: 'tab-message';
+  /** Sent or received. */
+  direction: 'posted' | 'heard';
+  /** Which message. */
+  message: 'signed-in' | 'refreshed' | 'ended';
+}
+
+/** The session state changed. */
+export interface LogState {
+  /** The entry's kind. */
+  type: 'state';
+  /** The new state. */
+  state: SessionState;
+}
+
+/** The session ended (as the `session-ended` event says). */
+export interface LogSessionEnded {
+  /** The entry's kind. */
+  type: 'session-ended';
+  /** Why. */
+  reason: SessionEndedReason;
+}
+
+/** A `warning` event was emitted. */
+export interface LogWarning {
+  /** The entry's kind. */
+  type: 'warning';
+  /** Which warning. */
+  code: WarningCode;
+}
 
 /** Backoff of failed refreshes: exponential with full jitter. */
 export interface RetryOptions {
@@ -119,7 +229,7 @@ export interface TokenManagerOptions {
   /** Refresh this many seconds before expiry; never more than half the token's lifetime. Default 60. */
   refreshLeadSeconds?: number;
   /** The anti-CSRF header sent on refresh, sign-in and logout; `null` sends none. Default `{ name: 'X-Requested-With', value: 'token-warden' }`. */
-  csrfHeader?: { name: string; value: string } | null;
+  csrfHeader?: CsrfHeader | null;
   /**
    * Timeout of token-warden's own requests in ms; also how long `start()` waits for the
    * restore and a call waits for a token. `refresh()` waits at most
@@ -143,24 +253,69 @@ export interface TokenManagerOptions {
   debug?: boolean;
 }
 
+/** The anti-CSRF header token-warden adds to its own requests (option `csrfHeader`). */
+export interface CsrfHeader {
+  /** The header name, e.g. `X-Requested-With`. */
+  name: string;
+  /** Its value, e.g. `token-warden`. */
+  value: string;
+}
+
+/**
+ * Why a signed-in session ended (`session-ended` event):
+ * - `logout`: `logout()` here or in another tab;
+ * - `invalid_grant`: the server rejected the refresh token (revoked, reused, expired);
+ * - `expired`: the token expired and the refresh cycle gave up, so no usable token is
+ *   left (`start()` tries the cookie again);
+ * - `disposed`: `dispose()` or `free()`;
+ * - `user-changed`: a grant (refresh, restore, sign-in, `acceptTokenResponse`) is for
+ *   another subject (JWT `sub`, else the `id_token`'s) than the token in memory; `state`
+ *   `signed-out` then `signed-in` and `refreshed` follow for the new user.
+ */
+export type SessionEndedReason = 'logout' | 'invalid_grant' | 'expired' | 'disposed' | 'user-changed';
+
+/** The payload of `refreshed`: a new access token is in memory (after sign-in and restore too). */
+export interface RefreshedEvent {
+  /** When the new token expires, in ms since the epoch (local clock). */
+  expiresAt: number;
+}
+
+/** The payload of `refresh-error`: one refresh attempt failed. */
+export interface RefreshErrorEvent {
+  /** Why the attempt failed. */
+  code: ErrorCode;
+  /** Which attempt of the refresh cycle it was, from 1. */
+  attempt: number;
+  /** When the next attempt goes out, in ms since the epoch; null when the cycle gave up. */
+  retryAt: number | null;
+}
+
+/** The payload of `session-ended`. */
+export interface SessionEndedEvent {
+  /** Why the session ended. */
+  reason: SessionEndedReason;
+}
+
+/** The payload of `warning`: something is off but the session goes on. */
+export interface WarningEvent {
+  /** Which warning. */
+  code: WarningCode;
+  /** A human-readable explanation (never a token). */
+  message: string;
+}
+
 /** Payloads of the events, by name. None of them ever carries a token. */
 export interface TokenManagerEventMap {
   /** The session state changed. */
   state: SessionState;
-  /** A new access token is in memory. */
-  refreshed: { expiresAt: number };
+  /** A new access token is in memory: after sign-in and restore too, not only silent refreshes. */
+  refreshed: RefreshedEvent;
   /** A refresh attempt failed; `retryAt` is when the next one goes out, or null when giving up. */
-  'refresh-error': { code: ErrorCode; attempt: number; retryAt: number | null };
-  /**
-   * A signed-in session ended. `expired`: the token expired and the refresh cycle gave up,
-   * so no usable token is left (`start()` tries the cookie again). `user-changed`: a grant
-   * (refresh, restore, sign-in, `acceptTokenResponse`) is for another subject (JWT `sub`)
-   * than the token in memory; `state` `signed-out` then `signed-in` and `refreshed` follow
-   * for the new user.
-   */
-  'session-ended': { reason: 'logout' | 'invalid_grant' | 'expired' | 'disposed' | 'user-changed' };
+  'refresh-error': RefreshErrorEvent;
+  /** A signed-in session ended (see `SessionEndedReason`). */
+  'session-ended': SessionEndedEvent;
   /** Something is off but the session goes on (e.g. `refresh_token_in_body`, `logout_failed`). */
-  warning: { code: string; message: string };
+  warning: WarningEvent;
 }
 
 /** The names of the events. */
@@ -168,8 +323,16 @@ export type TokenManagerEvent = keyof TokenManagerEventMap;
 
 /** Every event as a discriminated union: `{ event: 'refreshed'; payload: { expiresAt } } | …`. */
 export type TokenManagerEventUnion = {
-  [E in TokenManagerEvent]: { event: E; payload: TokenManagerEventMap[E] };
+  [E in TokenManagerEvent]: TokenManagerEventOf<E>;
 }[TokenManagerEvent];
+
+/** One event with its payload: a member of `TokenManagerEventUnion`. */
+export interface TokenManagerEventOf<E extends TokenManagerEvent> {
+  /** The event's name. */
+  event: E;
+  /** Its payload. */
+  payload: TokenManagerEventMap[E];
+}
 
 /**
  * The registered claims of a JWT (RFC 7519 §4.1), each optional, plus whatever other
@@ -247,7 +410,7 @@ export interface TokenManager {
    * warning, never a rejection).
    */
   readonly logout: () => Promise<void>;
-  /** Subscribes to an event. Returns the function that unsubscribes. */
+  /** Subscribes to an event. Returns the function that unsubscribes. Throws `disposed` after `dispose()`. */
   readonly on: TokenManagerOn;
   /** The current session state. */
   readonly state: SessionState;
