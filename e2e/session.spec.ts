@@ -125,8 +125,11 @@ test('sign out: the old token is rejected, the cookie is gone, the state is sign
   const before = await fetch(`${server.origin}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
   expect(before.status).toBe(200);
 
+  // Memory is cleared at once; the cookie goes when the server's answer arrives.
+  const loggedOut = page.waitForResponse((r) => new URL(r.url()).pathname === '/auth/logout');
   await page.click('#signout');
   await page.waitForFunction(() => (window as any).demo.tm.state === 'signed-out');
+  expect((await loggedOut).status()).toBe(204);
   expect(await refreshCookie(context)).toBeUndefined();
   const after = await fetch(`${server.origin}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
   expect(after.status).toBe(401);

@@ -1,6 +1,6 @@
 // token-warden/react: React bindings (React 18 or later, an optional peer dependency).
 import type { ReactElement, ReactNode } from 'react';
-import type { ErrorCode, SessionState, TokenManager, TokenManagerOptions, TokenWardenError } from './index.js';
+import type { ErrorCode, JwtClaims, SessionState, TokenManager, TokenManagerOptions, TokenWardenError } from './index.js';
 
 /** The props of `<TokenWardenProvider>`. */
 export interface TokenWardenProviderProps {
@@ -38,7 +38,7 @@ export interface SessionEndedError extends Error {
 }
 
 /** What `useSession()` returns. A new object only when one of its fields changed. */
-export interface Session<Claims extends object = Record<string, unknown>> {
+export interface Session<Claims extends object = JwtClaims> {
   /** `manager.state`; `'initial'` until the manager exists, `'disposed'` after the provider disposed it. */
   readonly state: SessionState;
   /**
@@ -73,7 +73,7 @@ export interface Session<Claims extends object = Record<string, unknown>> {
  * re-renders on the manager's `state`, `refreshed`, `refresh-error` and `session-ended`
  * events. Throws an `Error` outside a provider.
  */
-export declare function useSession<Claims extends object = Record<string, unknown>>(): Session<Claims>;
+export declare function useSession<Claims extends object = JwtClaims>(): Session<Claims>;
 
 /**
  * The provider's `TokenManager` (the same object while the provider stays mounted), or null
