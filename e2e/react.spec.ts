@@ -93,9 +93,22 @@ for (const [build, path] of Object.entries(builds)) {
   });
 }
 
-test('StrictMode: the manager is started once (one refresh request on load) and the app renders that one manager', async ({ page, served }) => {
+test('StrictMode: one manager is created and started once (one refresh request on load) and the app renders that one manager', async ({ page, served }) => {
   const server = await served();
   const errors = collectErrors(page);
+  // Every manager opens its tab channel (`token-warden:<refreshUrl>`) when it is
+  // constructed, started or not: counting those constructions counts the managers.
+  await page.addInitScript(() => {
+    const Native = BroadcastChannel;
+    let created = 0;
+    (window as any).managersCreated = () => created;
+    (window as any).BroadcastChannel = class extends Native {
+      constructor(name: string) {
+        super(name);
+        if (String(name).startsWith('token-warden:')) created += 1;
+      }
+    };
+  });
   await page.goto(server.app + builds.development);
   await expect(page.locator('#state')).toHaveText('signed-out');
   // StrictMode did run the effects twice (the development build), so the test means something.
@@ -110,6 +123,7 @@ test('StrictMode: the manager is started once (one refresh request on load) and 
   expect(refreshes.count).toBe(1);
   expect((await server.stats()).refreshes_ok).toBe(1);
   expect(await managers(page)).toEqual(['signed-in']);
+  expect(await page.evaluate(() => (window as any).managersCreated()), 'managers created on this load').toBe(1);
 
   // Calls go through that same manager.
   const me = page.waitForResponse((r) => r.url().endsWith('/api/me'));
