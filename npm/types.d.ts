@@ -162,8 +162,8 @@ export interface LogRequest {
   origin: string;
   /** Whether `Authorization: Bearer` was attached. */
   bearer: boolean;
-  /** Why: `token` (attached), `not-allowed` (origin not in `allowedOrigins`), `has-authorization` (the app set its own), `no-session`, `no-token`. */
-  reason: 'token' | 'not-allowed' | 'has-authorization' | 'no-session' | 'no-token';
+  /** Why: `token` (attached), `not-allowed` (origin not in `allowedOrigins`), `has-authorization` (the app set its own), `no-session`, `no-token`, `user-changed` (the call waited for a token while another user's session replaced the one it began in). */
+  reason: 'token' | 'not-allowed' | 'has-authorization' | 'no-session' | 'no-token' | 'user-changed';
 }
 
 /** A request got a 401 asking for a new token: it is retried once after a refresh. */

@@ -204,6 +204,11 @@ impl Engine {
         self.session.generation()
     }
 
+    /// The generation that began the current session (see `Session::session_since`).
+    pub fn session_since(&self) -> u64 {
+        self.session.session_since()
+    }
+
     /// The unverified JWT payload as JSON text, for display only; `None` for opaque tokens.
     pub fn claims_json(&self) -> Option<&str> {
         self.session.claims().map(|c| c.payload_json.as_str())

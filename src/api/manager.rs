@@ -83,6 +83,9 @@ pub struct Manager {
     after: After,
     gone: Cell<bool>,
     from_other_tab: Cell<bool>,
+    /// True while a sign-in's grant is performed (`signIn`, `acceptTokenResponse`): its
+    /// `signed-in` tab message says so, and tabs signed in already refresh at once.
+    signing_in: Cell<bool>,
     /// When this tab's session last ended by a logout (here or in another tab), ms since
     /// the epoch: a `signed-in` message from before then is stale.
     ended_at: Cell<f64>,
@@ -117,6 +120,7 @@ impl Manager {
             options,
             gone: Cell::new(false),
             from_other_tab: Cell::new(false),
+            signing_in: Cell::new(false),
             ended_at: Cell::new(f64::NEG_INFINITY),
         });
         let weak = Rc::downgrade(&manager);
@@ -202,6 +206,24 @@ impl Manager {
         self.state.borrow().engine.generation()
     }
 
+    /// What a call begun now belongs to: the generation of the token in memory while
+    /// signed in, else 0 (a call begun without a session may be served by any).
+    pub fn basis(&self) -> u64 {
+        let st = self.state.borrow();
+        if st.engine.phase() == Phase::SignedIn {
+            st.engine.generation()
+        } else {
+            0
+        }
+    }
+
+    /// Whether a session began after `basis` (another user, or a new sign-in): a call
+    /// begun under `basis`, or a request sent with that generation, must not be served
+    /// by it, so one user's request never goes out with another user's token.
+    pub fn switched_since(&self, basis: u64) -> bool {
+        basis != 0 && self.state.borrow().engine.session_since() > basis
+    }
+
     /// Whether a request to the serialized `url` may carry the token.
     pub fn allows(&self, url: &str) -> bool {
         self.state.borrow().engine.allows(url)
@@ -238,7 +260,9 @@ impl Manager {
             });
         }
         let effects = outcome.map_err(|e| from_core(&e, at))?;
+        self.signing_in.set(true);
         self.perform(effects);
+        self.signing_in.set(false);
         // A refresh still running started before this grant; its answer is stale.
         if self.generation() != before {
             self.abort_refresh();
@@ -561,7 +585,7 @@ impl Manager {
     /// An event from the core: other tabs hear what they need (never an echo), then the app.
     fn event(self: &Rc<Self>, event: &Event) {
         if !self.from_other_tab.get() {
-            if let Some(message) = tabs::message_for(event, now_ms()) {
+            if let Some(message) = tabs::message_for(event, now_ms(), self.signing_in.get()) {
                 let posted = match self.state.borrow().channel.as_ref() {
                     Some(channel) => {
                         channel.post(&message);
@@ -656,7 +680,7 @@ impl Manager {
         self.log(&Entry::TabMessage {
             direction: "heard",
             message: match heard {
-                Heard::SignedIn(_) => "signed-in",
+                Heard::SignedIn { .. } => "signed-in",
                 Heard::Refreshed => "refreshed",
                 Heard::Ended(_) => "ended",
             },
@@ -669,7 +693,21 @@ impl Manager {
                 self.feed(Input::EndedElsewhere(reason));
                 self.from_other_tab.set(false);
             }
-            Heard::SignedIn(at)
+            // Another tab signed in (a login, not a restore) while this one is signed in:
+            // the cookie is that sign-in's now, perhaps another user's. Refresh at once,
+            // so a switch is reported now rather than at the next scheduled refresh.
+            Heard::SignedIn { login: true, .. } if self.phase() == Phase::SignedIn => {
+                let id = {
+                    let mut st = self.state.borrow_mut();
+                    st.last_id += 1;
+                    st.last_id
+                };
+                self.feed(Input::Wait {
+                    id,
+                    want: Want::Refresh,
+                });
+            }
+            Heard::SignedIn { at, .. }
                 if self.phase() == Phase::SignedOut
                     && at.is_none_or(|at| at > self.ended_at.get()) =>
             {

@@ -252,13 +252,19 @@ impl TokenManager {
             }
             Lend::Wait => {
                 let logged = m.logging().then(|| url.clone());
-                let waited = wait_to_lend(m, Some(headers), url, send.signal.clone());
+                // The session this call began in: if another begins while it waits
+                // (another user, a new sign-in), the call is not served by its token.
+                let basis = m.basis();
+                let waited = wait_to_lend(m, Some(headers), url, send.signal.clone(), basis);
                 let m = m.clone();
                 future_to_promise(async move {
                     let g = JsFuture::from(waited).await?.as_f64().unwrap_or(-1.0);
+                    let switched = g == SWITCHED;
                     if let Some(url) = logged {
                         let (bearer, reason) = if g >= 1.0 {
                             (true, "token")
+                        } else if switched {
+                            (false, "user-changed")
                         } else {
                             (false, "no-token")
                         };
@@ -373,7 +379,7 @@ impl TokenManager {
         }
         let ready = match m.lend(None, "", true) {
             Err(error) => return Promise::reject(&error),
-            Ok(Lend::Wait) => wait_to_lend(&m, None, String::new(), None),
+            Ok(Lend::Wait) => wait_to_lend(&m, None, String::new(), None, 0),
             Ok(Lend::Token(g)) => Promise::resolve(&JsValue::from_f64(g as f64)),
             Ok(_) => Promise::resolve(&JsValue::from_f64(-1.0)),
         };
@@ -433,12 +439,18 @@ fn wait_to_lend(
     headers: Option<JsValue>,
     url: String,
     signal: Option<AbortSignal>,
+    basis: u64,
 ) -> Promise {
     m.wait(
         Want::Token,
         url.clone(),
         signal,
         Some(Box::new(move |m: &Rc<Manager>| {
+            // Checked before the core writes the bearer: a call begun in a session that
+            // has since been replaced gets no token ([`SWITCHED`]).
+            if m.switched_since(basis) {
+                return Ok(JsValue::from_f64(SWITCHED));
+            }
             match m.lend(headers.as_ref(), &url, true)? {
                 Lend::Token(g) => Ok(JsValue::from_f64(g as f64)),
                 // Settled for a token that is gone again already: as late as the bound.
@@ -448,6 +460,10 @@ fn wait_to_lend(
         })),
     )
 }
+
+/// What [`wait_to_lend`] resolves with when the call's session was replaced while it
+/// waited (another user signed in, or a new sign-in): no token for it.
+const SWITCHED: f64 = -2.0;
 
 /// Logs how a `tm.fetch` request to `url` goes out (its origin only).
 fn log_request(m: &Manager, url: &str, bearer: bool, reason: &str) {
@@ -514,13 +530,21 @@ impl Send {
             let origin = captured::origin(&url).unwrap_or_default();
             m.log(&Entry::UnauthorizedRetry { origin: &origin });
         }
+        // Sent with `generation`: a session begun since then (another user) gets no retry.
+        if m.switched_since(generation) {
+            return Ok(response);
+        }
         let newer = match m.lend(Some(&headers), &url, true) {
             Ok(Lend::Token(g)) => Ok(g as f64),
-            Ok(Lend::Wait) => {
-                JsFuture::from(wait_to_lend(&m, Some(headers), url, self.signal.clone()))
-                    .await
-                    .map(|g| g.as_f64().unwrap_or(-1.0))
-            }
+            Ok(Lend::Wait) => JsFuture::from(wait_to_lend(
+                &m,
+                Some(headers),
+                url,
+                self.signal.clone(),
+                generation,
+            ))
+            .await
+            .map(|g| g.as_f64().unwrap_or(-1.0)),
             Ok(_) => Ok(-1.0),
             Err(error) => Err(error),
         };

@@ -31,14 +31,25 @@ pub struct TabMessage {
     /// a tab that ended its session after that ignores the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<f64>,
+    /// `signed-in`: true when it came from a sign-in (`signIn`, `acceptTokenResponse`),
+    /// not a restore: a tab signed in already refreshes at once, to learn whether the
+    /// cookie now belongs to another user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<bool>,
 }
 
 /// What a well-formed message from another tab asks of this one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Heard {
-    /// Another tab signed in (at this time, ms since the epoch, if it said): pick the
-    /// session up through the cookie if signed out since before then.
-    SignedIn(Option<f64>),
+    /// Another tab signed in (`at`, ms since the epoch, if it said): pick the session up
+    /// through the cookie if signed out since before then; if it was a sign-in (`login`)
+    /// and this tab is signed in, refresh at once.
+    SignedIn {
+        /// When the sender signed in.
+        at: Option<f64>,
+        /// A sign-in, not a restore.
+        login: bool,
+    },
     /// Another tab refreshed (informational).
     Refreshed,
     /// Another tab's session ended for a reason all tabs share.
@@ -48,17 +59,19 @@ pub enum Heard {
 /// The message for an event of ours worth telling other tabs about, at `now` (ms since
 /// the epoch). An `expired` end (one tab's refresh gave up) says nothing about the other
 /// tabs' tokens: not told.
-pub fn message_for(event: &Event, now: f64) -> Option<TabMessage> {
+pub fn message_for(event: &Event, now: f64, login: bool) -> Option<TabMessage> {
     let message = |kind: &str| TabMessage {
         v: VERSION,
         kind: kind.into(),
         expires_at: None,
         reason: None,
         at: None,
+        login: None,
     };
     match event {
         Event::State(Phase::SignedIn) => Some(TabMessage {
             at: Some(now),
+            login: login.then_some(true),
             ..message("signed-in")
         }),
         Event::Refreshed { expires_at_ms } => Some(TabMessage {
@@ -83,7 +96,10 @@ pub fn read(message: &TabMessage) -> Option<Heard> {
         return None;
     }
     match message.kind.as_str() {
-        "signed-in" => Some(Heard::SignedIn(message.at.filter(|at| at.is_finite()))),
+        "signed-in" => Some(Heard::SignedIn {
+            at: message.at.filter(|at| at.is_finite()),
+            login: message.login == Some(true),
+        }),
         "refreshed" => message
             .expires_at
             .filter(|at| at.is_finite() && *at >= 0.0)
@@ -157,21 +173,39 @@ mod tests {
                 reason: EndReason::Logout,
             },
             1.0,
+            false,
         )
         .unwrap();
         assert_eq!(read(&ended), Some(Heard::Ended(EndReason::Logout)));
         let expired = Event::SessionEnded {
             reason: EndReason::Expired,
         };
-        assert_eq!(message_for(&expired, 1.0), None);
-        let signed_in = message_for(&Event::State(Phase::SignedIn), 7.0).unwrap();
-        assert_eq!(read(&signed_in), Some(Heard::SignedIn(Some(7.0))));
-        assert_eq!(message_for(&Event::State(Phase::SignedOut), 1.0), None);
+        assert_eq!(message_for(&expired, 1.0, false), None);
+        let restored = message_for(&Event::State(Phase::SignedIn), 7.0, false).unwrap();
+        assert_eq!(
+            read(&restored),
+            Some(Heard::SignedIn {
+                at: Some(7.0),
+                login: false
+            })
+        );
+        let login = message_for(&Event::State(Phase::SignedIn), 8.0, true).unwrap();
+        assert_eq!(
+            read(&login),
+            Some(Heard::SignedIn {
+                at: Some(8.0),
+                login: true
+            })
+        );
+        assert_eq!(
+            message_for(&Event::State(Phase::SignedOut), 1.0, true),
+            None
+        );
     }
 
     #[test]
     fn malformed_messages_are_ignored() {
-        let mut m = message_for(&Event::Refreshed { expires_at_ms: 5 }, 1.0).unwrap();
+        let mut m = message_for(&Event::Refreshed { expires_at_ms: 5 }, 1.0, false).unwrap();
         assert_eq!(read(&m), Some(Heard::Refreshed));
         m.expires_at = Some(f64::NAN);
         assert_eq!(read(&m), None);
@@ -182,6 +216,7 @@ mod tests {
                 reason: EndReason::InvalidGrant,
             },
             1.0,
+            false,
         )
         .unwrap();
         e.v = 2;

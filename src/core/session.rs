@@ -86,6 +86,10 @@ pub struct Session {
     /// Whom the token in memory is for, if known (see [`TokenGrant::subject`]).
     subject: Option<Subject>,
     generation: u64,
+    /// The generation that began the current session: its first grant after signing in
+    /// or restoring, or the grant that switched the user. A call that began under an
+    /// older generation is not served by a newer session (see [`Session::session_since`]).
+    session_since: u64,
     refresh: Refresh,
     attempt: u32,
     budget: RefreshBudget,
@@ -115,6 +119,7 @@ impl Session {
             claims: None,
             subject: None,
             generation: 0,
+            session_since: 0,
             refresh: Refresh::Scheduled,
             attempt: 0,
             budget,
@@ -278,6 +283,13 @@ impl Session {
     /// Generation of the current token; bumps on every grant.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// The generation that began the current session (0 before any grant): a request
+    /// sent with generation `g`, or begun while signed in at `g`, belongs to another
+    /// session (another user, or a new sign-in) when this is greater than `g`.
+    pub fn session_since(&self) -> u64 {
+        self.session_since
     }
 
     /// When the scheduled retry (or budget-blocked refresh) will be sent.
@@ -483,6 +495,7 @@ impl Session {
         // (opaque tokens without an id_token) nothing can be compared.
         let switched = self.phase == Phase::SignedIn
             && matches!((&self.subject, &subject), (Some(old), Some(new)) if old != new);
+        let new_session = switched || self.phase != Phase::SignedIn;
         if switched {
             self.set_phase(Phase::SignedOut, fx);
             fx.push(Effect::Emit(Event::SessionEnded {
@@ -496,6 +509,9 @@ impl Session {
         self.expires_at_ms = expires_at_ms;
         self.refresh_at_ms = refresh_at_ms(expires_at_ms, lifetime_ms, self.config.refresh_lead_ms);
         self.generation = self.generation.saturating_add(1);
+        if new_session {
+            self.session_since = self.generation;
+        }
         self.refresh = Refresh::Scheduled;
         self.attempt = 0;
         self.last_error = None;

@@ -1352,3 +1352,26 @@ fn a_restore_after_a_logout_is_no_user_switch() {
     assert!(ended(&fx).is_empty());
     assert_eq!(states(&fx), [Phase::SignedIn]);
 }
+
+#[test]
+fn session_since_moves_with_a_new_session_or_user_and_stays_for_a_refresh() {
+    let mut h = H::new();
+    assert_eq!(h.s.session_since(), 0, "no grant yet");
+    h.step(Input::Start);
+    h.step(Input::Granted(grant_for(&h, "alice-1", Some("alice"))));
+    let first = h.s.generation();
+    assert_eq!(h.s.session_since(), first, "the restore began a session");
+    // A refresh for the same user continues it.
+    h.step(Input::Accepted(grant_for(&h, "alice-2", Some("alice"))));
+    assert!(h.s.generation() > first);
+    assert_eq!(h.s.session_since(), first);
+    // Another user's grant begins a new one: a call begun at `first` is not served by it.
+    h.step(Input::Accepted(grant_for(&h, "bob-1", Some("bob"))));
+    assert_eq!(h.s.session_since(), h.s.generation());
+    assert!(h.s.session_since() > first);
+    // A sign-in after a logout begins another, whoever it is for.
+    let bob = h.s.generation();
+    h.step(Input::SignedOut);
+    h.step(Input::Accepted(grant_for(&h, "bob-2", Some("bob"))));
+    assert!(h.s.session_since() > bob);
+}
