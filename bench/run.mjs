@@ -129,8 +129,12 @@ async function overheadBench(context, server) {
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ username: 'alice', password: 'wonderland-42' }),
       });
+      // The baselines' token, from a login whose cookie the browser does not keep: a
+      // second sign-in with the cookie would replace the manager's session (a user
+      // switch, whose first request token-warden rightly does not retry as bob).
       const login = await fetch('/auth/login', {
         method: 'POST',
+        credentials: 'omit',
         headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'bench' },
         body: JSON.stringify({ username: 'bob', password: 'builder-42' }),
       });
