@@ -697,35 +697,28 @@ impl Manager {
             // the cookie is that sign-in's now, perhaps another user's. Refresh at once,
             // so a switch is reported now rather than at the next scheduled refresh.
             Heard::SignedIn { login: true, .. } if self.phase() == Phase::SignedIn => {
-                let id = {
-                    let mut st = self.state.borrow_mut();
-                    st.last_id += 1;
-                    st.last_id
-                };
-                self.feed(Input::Wait {
-                    id,
-                    want: Want::Refresh,
-                });
+                self.unawaited(Want::Refresh);
             }
             Heard::SignedIn { at, .. }
                 if self.phase() == Phase::SignedOut
                     && at.is_none_or(|at| at > self.ended_at.get()) =>
             {
-                // Another tab has a session: pick it up through the cookie. Nobody waits
-                // for the outcome (an id without a waiter: its settle is ignored), so a
-                // failure is no unhandled rejection; it arrives as events.
-                let id = {
-                    let mut st = self.state.borrow_mut();
-                    st.last_id += 1;
-                    st.last_id
-                };
-                self.feed(Input::Wait {
-                    id,
-                    want: Want::Start,
-                });
+                // Another tab has a session: pick it up through the cookie.
+                self.unawaited(Want::Start);
             }
             _ => {}
         }
+    }
+
+    /// Asks the core for `want` on nobody's behalf: an id without a waiter, whose settle
+    /// is ignored, so a failure is no unhandled rejection; it arrives as events.
+    fn unawaited(self: &Rc<Self>, want: Want) {
+        let id = {
+            let mut st = self.state.borrow_mut();
+            st.last_id += 1;
+            st.last_id
+        };
+        self.feed(Input::Wait { id, want });
     }
 
     /// Cancels timers, listeners and in-flight requests and clears the token.
