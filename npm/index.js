@@ -100,6 +100,14 @@ async function load() {
   }
   const url = new URL('./token_warden_bg.wasm', import.meta.url);
   const endpoint = url.href;
+  if (claimed === undefined) {
+    throw loaderError(
+      'load_failed',
+      'The WebAssembly glue (token_warden.js) was initialised by something other than the package entry: import token-warden only through its package entry (index.js).',
+      endpoint,
+      null,
+    );
+  }
   let response;
   try {
     response = await loaderFetch(url);
@@ -140,14 +148,6 @@ async function load() {
       );
     }
     source = bytes;
-  }
-  if (claimed === undefined) {
-    throw loaderError(
-      'load_failed',
-      'The WebAssembly glue (token_warden.js) was initialised by something other than the package entry: import token-warden only through its package entry (index.js).',
-      endpoint,
-      status,
-    );
   }
   try {
     await claimed.init({ module_or_path: source });

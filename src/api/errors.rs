@@ -30,7 +30,7 @@ impl Where {
     /// `operation` at `url` (absolute; its query and fragment are dropped here).
     pub fn new(operation: Operation, url: &str) -> Where {
         let endpoint = String::from(endpoint_of(url));
-        let page = web_sys::window().and_then(|w| w.location().origin().ok());
+        let page = crate::browser::page_origin();
         let cross_origin = match (captured::origin(&endpoint), page) {
             (Some(origin), Some(page)) => origin != page,
             _ => false,

@@ -183,8 +183,7 @@ fn url(value: &JsValue, field: &str) -> Result<Option<String>, Invalid> {
 fn origins(value: Option<Vec<String>>) -> Result<Vec<String>, Invalid> {
     const FIELD: &str = "allowedOrigins";
     let Some(list) = value else {
-        let origin = web_sys::window()
-            .and_then(|w| w.location().origin().ok())
+        let origin = crate::browser::page_origin()
             .filter(|o| o != "null")
             .ok_or_else(|| {
                 invalid_option(

@@ -12,3 +12,9 @@ pub mod post;
 pub mod tabs;
 pub mod timer;
 pub mod wake;
+
+/// The page's origin, `location.origin` (`"null"` for an opaque one); `None` outside a
+/// window.
+pub fn page_origin() -> Option<String> {
+    web_sys::window().and_then(|w| w.location().origin().ok())
+}
